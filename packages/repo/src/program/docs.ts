@@ -1,0 +1,434 @@
+import type { DocDelete, DocUpdate, SyncRequest, SyncResponse } from "../peer-message.js"
+import type { ChannelId, DocId } from "../types.js"
+import type { Command } from "./commands.js"
+import type { Msg } from "./messages.js"
+import { type DocModel, type DocStatus, type Model, newDoc } from "./model.js"
+import { type Step, unchanged } from "./step.js"
+
+// The document half of the synchronizer. A document is *synced* over a channel once either side
+// asked for it there; from then on live updates flow both ways on that channel. A relay passes
+// what it receives on to its other synced channels; other peers never forward.
+
+type Msgs<T extends Msg["type"]> = Extract<Msg, { type: T }>
+
+export function openDoc(model: Model, msg: Msgs<"doc/open">): Step {
+  const base = model.deleted.has(msg.docId) ? { ...model, deleted: model.deleted.remove(msg.docId) } : model
+  const existing = base.docs.get(msg.docId)
+  if (existing?.wanted) return unchanged(base)
+  if (existing) return requestWhereMissing(base, { ...existing, wanted: true })
+
+  const doc = newDoc(msg.docId, base.hasStorage, true)
+  const created: Command = { type: "emit", event: { type: "doc-created", docId: doc.id } }
+  if (doc.storage === "reading") return [putDoc(base, doc), [created, { type: "load", docId: doc.id }]]
+  const [next, commands] = requestWhereMissing(base, doc)
+  return [next, [created, ...commands]]
+}
+
+export function deleteDoc(model: Model, msg: Msgs<"doc/delete">): Step {
+  return purge(model, msg.docId, null)
+}
+
+export function localChange(model: Model, msg: Msgs<"doc/local-change">): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  const commands: Command[] = []
+  const to = established(model, doc.synced)
+  if (to.length > 0) {
+    commands.push({ type: "send", to, message: { type: "doc-update", docId: doc.id, data: msg.data } })
+  }
+  return finish(model, markDirty(model, { ...doc, hasContent: true }, commands), commands)
+}
+
+export function storageLoaded(model: Model, msg: Msgs<"storage/loaded">): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  const commands: Command[] = []
+  let next: DocModel = {
+    ...doc,
+    storage: msg.found ? "found" : "empty",
+    hasContent: doc.hasContent || msg.found,
+    save: { ...doc.save, snapshotBytes: msg.snapshotBytes, updateBytes: msg.updateBytes },
+  }
+  if (msg.mergedUnsaved) {
+    next = markDirty(model, { ...next, save: { ...next.save, compactNext: true } }, commands)
+  }
+  const [settled, more] = storageSettled(model, next)
+  return [settled, [...commands, ...more]]
+}
+
+/** Storage answered (or failed to): answer who asked meanwhile, then ask the peers. */
+function storageSettled(model: Model, doc: DocModel): Step {
+  const commands: Command[] = []
+  let next: DocModel = { ...doc, deferred: doc.deferred.clear() }
+  let base = putDoc(model, next)
+  for (const [channelId, theirVersion] of doc.deferred) {
+    const [answered, answer] = answerRequest(base, next, channelId, theirVersion)
+    base = answered
+    next = base.docs.get(doc.id) ?? next
+    commands.push(...answer)
+  }
+  // Asked for something it does not have and does not keep for others: nothing to hold on to.
+  if (!next.wanted && !next.hasContent && !model.self.relay) {
+    return [{ ...base, docs: base.docs.remove(doc.id) }, [...commands, { type: "drop-doc", docId: doc.id }]]
+  }
+  if (!next.wanted) return finish(base, next, commands)
+  const [requested, requests] = requestWhereMissing(base, next)
+  return [requested, [...commands, ...requests]]
+}
+
+export function storageSaved(model: Model, msg: Msgs<"storage/saved">): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  const save = msg.compacted
+    ? { ...doc.save, writing: false, compactNext: false, snapshotBytes: msg.bytes, updateBytes: 0 }
+    : { ...doc.save, writing: false, updateBytes: doc.save.updateBytes + msg.bytes }
+  const commands: Command[] = []
+  let next: DocModel = { ...doc, save }
+  // Incremental updates that outgrew the snapshot are folded into a new one.
+  if (!msg.compacted && save.updateBytes > save.snapshotBytes) {
+    next = { ...next, save: { ...next.save, dirty: true, compactNext: true } }
+  }
+  if (next.save.dirty) next = schedule(model, next, commands, model.config.saveDelay)
+  return [putDoc(model, next), commands]
+}
+
+export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
+  const doc = model.docs.get(msg.docId)
+  const commands: Command[] = [
+    {
+      type: "emit",
+      event: {
+        type: "error",
+        error: {
+          code: "STORAGE_FAILED",
+          message: `storage could not ${msg.operation} ${msg.docId}: ${msg.error}`,
+          docId: msg.docId,
+        },
+      },
+    },
+  ]
+  if (!doc) return [model, commands]
+  if (msg.operation === "load") {
+    // Carry on without what storage holds, and never write over it: it may be repairable.
+    const [settled, more] = storageSettled(model, { ...doc, storage: "failed" })
+    return [settled, [...commands, ...more]]
+  }
+  if (msg.operation === "save") {
+    const failed = { ...doc, save: { ...doc.save, writing: false, dirty: true } }
+    return [putDoc(model, schedule(model, failed, commands, model.config.saveRetryDelay)), commands]
+  }
+  return [model, commands]
+}
+
+export function saveDue(model: Model, msg: Msgs<"timer/save">): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  const save = { ...doc.save, scheduled: false }
+  if (!save.dirty || save.writing) return [putDoc(model, { ...doc, save }), []]
+  return writeNow(model, { ...doc, save })
+}
+
+export function flush(model: Model): Step {
+  let next = model
+  const commands: Command[] = []
+  for (const doc of model.docs.values()) {
+    if (!doc.save.dirty || doc.save.writing) continue
+    if (doc.save.scheduled) commands.push({ type: "cancel", id: saveTimer(doc.id) })
+    const [written, write] = writeNow(next, { ...doc, save: { ...doc.save, scheduled: false } })
+    next = written
+    commands.push(...write)
+  }
+  return [next, commands]
+}
+
+export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  const commands: Command[] = []
+  if (msg.invalid) {
+    commands.push({
+      type: "send",
+      to: [msg.from],
+      message: {
+        type: "error",
+        code: "INVALID_MESSAGE",
+        message: `the update for ${doc.id} is not a valid Loro update`,
+        docId: doc.id,
+      },
+    })
+    return [model, commands]
+  }
+  let next = doc
+  if (msg.applied) next = markDirty(model, { ...next, hasContent: true }, commands)
+  // Bytes that wait for changes we never saw reveal a gap: the sender can fill it.
+  if (msg.pending && !next.awaiting.has(msg.from) && model.channels.has(msg.from)) {
+    next = { ...next, awaiting: next.awaiting.add(msg.from) }
+    commands.push({ type: "request-sync", to: [msg.from], docId: doc.id })
+  }
+  return finish(model, next, commands)
+}
+
+export function adapterStarted(model: Model): Step {
+  const next = { ...model, adaptersStarting: Math.max(0, model.adaptersStarting - 1) }
+  return settleAll(next, next.docs.keySeq())
+}
+
+// --- messages from peers ---
+
+export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): Step {
+  if (model.deleted.has(msg.docId)) {
+    return [model, [{ type: "send", to: [from], message: { type: "doc-delete", docId: msg.docId } }]]
+  }
+  const existing = model.docs.get(msg.docId)
+  if (!existing && !model.self.relay && !model.hasStorage) {
+    return [model, [unavailable(from, msg.docId)]]
+  }
+  const commands: Command[] = []
+  let base = model
+  let doc = existing
+  if (!doc) {
+    doc = newDoc(msg.docId, model.hasStorage, false)
+    commands.push({ type: "emit", event: { type: "doc-created", docId: doc.id } })
+    if (doc.storage === "reading") commands.push({ type: "load", docId: doc.id })
+  }
+  if (doc.storage === "reading") {
+    doc = { ...doc, deferred: doc.deferred.set(from, msg.version) }
+    return [link(putDoc(base, doc), from, doc.id), commands]
+  }
+  base = putDoc(base, doc)
+  const [answered, answer] = answerRequest(base, doc, from, msg.version)
+  return [answered, [...commands, ...answer]]
+}
+
+export function syncAnswered(model: Model, from: ChannelId, msg: SyncResponse): Step {
+  const doc = model.docs.get(msg.docId)
+  if (!doc) return unchanged(model)
+  // A response means the far end holds content, whatever the import below brings.
+  const next: DocModel = {
+    ...doc,
+    hasContent: true,
+    awaiting: doc.awaiting.remove(from),
+    synced: doc.synced.add(from),
+  }
+  const commands: Command[] = [
+    { type: "import", docId: doc.id, data: msg.data, from, relayTo: relayTargets(model, next, from) },
+    { type: "send-missing", to: from, docId: doc.id, theirVersion: msg.version },
+  ]
+  return finish(link(model, from, doc.id), next, commands)
+}
+
+export function docUnavailable(model: Model, from: ChannelId, docId: DocId): Step {
+  const doc = model.docs.get(docId)
+  if (!doc) return unchanged(model)
+  const relay = model.channels.get(from)?.peer?.relay === true
+  // A relay keeps the document for us: it stays synced and gets what we have.
+  const next: DocModel = {
+    ...doc,
+    awaiting: doc.awaiting.remove(from),
+    synced: relay ? doc.synced.add(from) : doc.synced,
+  }
+  const commands: Command[] = []
+  if (relay && doc.hasContent) {
+    commands.push({ type: "send-missing", to: from, docId, theirVersion: null })
+  }
+  return finish(relay ? link(model, from, docId) : model, next, commands)
+}
+
+export function updateReceived(model: Model, from: ChannelId, msg: DocUpdate): Step {
+  if (model.deleted.has(msg.docId)) return unchanged(model)
+  let doc = model.docs.get(msg.docId)
+  const commands: Command[] = []
+  if (!doc) {
+    // Only a relay takes documents nobody asked it for.
+    if (!model.self.relay) return unchanged(model)
+    doc = newDoc(msg.docId, model.hasStorage, false)
+    commands.push({ type: "emit", event: { type: "doc-created", docId: doc.id } })
+    if (doc.storage === "reading") commands.push({ type: "load", docId: doc.id })
+  }
+  let base = model
+  if (!doc.synced.has(from)) {
+    doc = { ...doc, synced: doc.synced.add(from) }
+    base = link(base, from, doc.id)
+  }
+  commands.push({
+    type: "import",
+    docId: doc.id,
+    data: msg.data,
+    from,
+    relayTo: relayTargets(model, doc, from),
+  })
+  return [putDoc(base, doc), commands]
+}
+
+export function deleteReceived(model: Model, from: ChannelId, msg: DocDelete): Step {
+  return purge(model, msg.docId, from)
+}
+
+/** A channel went away: it no longer syncs, is no longer awaited, and needs no answer. */
+export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable<DocId>): Step {
+  let docs = model.docs
+  for (const docId of docIds) {
+    const doc = docs.get(docId)
+    if (!doc) continue
+    docs = docs.set(docId, {
+      ...doc,
+      synced: doc.synced.remove(channelId),
+      awaiting: doc.awaiting.remove(channelId),
+      deferred: doc.deferred.remove(channelId),
+    })
+  }
+  return settleAll({ ...model, docs }, docIds)
+}
+
+/** A channel finished its handshake: ask it for every document the application opened. */
+export function channelEstablished(model: Model, channelId: ChannelId): Step {
+  let next = model
+  const commands: Command[] = []
+  for (const doc of model.docs.values()) {
+    if (!doc.wanted || doc.storage === "reading" || doc.status === "deleted") continue
+    if (doc.synced.has(channelId) || doc.awaiting.has(channelId)) continue
+    next = link(putDoc(next, { ...doc, awaiting: doc.awaiting.add(channelId) }), channelId, doc.id)
+    commands.push({ type: "request-sync", to: [channelId], docId: doc.id })
+  }
+  return [next, commands]
+}
+
+// --- helpers ---
+
+function answerRequest(model: Model, doc: DocModel, from: ChannelId, theirVersion: Uint8Array): Step {
+  if (!model.channels.has(from)) return unchanged(model)
+  if (!doc.hasContent && !doc.wanted && !model.self.relay) {
+    // It has nothing we keep for others: no subscription, just the answer.
+    return [model, [unavailable(from, doc.id)]]
+  }
+  const answer: Command = doc.hasContent
+    ? { type: "answer-sync", to: from, docId: doc.id, theirVersion }
+    : unavailable(from, doc.id)
+  const next = { ...doc, synced: doc.synced.add(from) }
+  return [link(putDoc(model, next), from, doc.id), [answer]]
+}
+
+function requestWhereMissing(model: Model, doc: DocModel): Step {
+  const to: ChannelId[] = []
+  for (const channel of model.channels.values()) {
+    if (channel.peer === null) continue
+    if (doc.synced.has(channel.id) || doc.awaiting.has(channel.id)) continue
+    to.push(channel.id)
+  }
+  let next = doc
+  let base = model
+  const commands: Command[] = []
+  if (to.length > 0) {
+    next = { ...doc, awaiting: doc.awaiting.union(to) }
+    for (const channelId of to) base = link(base, channelId, doc.id)
+    commands.push({ type: "request-sync", to, docId: doc.id })
+  }
+  return finish(base, next, commands)
+}
+
+function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
+  const doc = model.docs.get(docId)
+  const commands: Command[] = []
+  if (doc) {
+    const to = established(model, doc.synced).filter((id) => id !== from)
+    if (to.length > 0) commands.push({ type: "send", to, message: { type: "doc-delete", docId } })
+    if (doc.save.scheduled) commands.push({ type: "cancel", id: saveTimer(docId) })
+    commands.push({ type: "drop-doc", docId })
+    commands.push({ type: "emit", event: { type: "doc-status", docId, status: "deleted" } })
+  }
+  if (doc || from === null || model.hasStorage) {
+    if (model.hasStorage) commands.push({ type: "remove-stored", docId })
+    commands.push({ type: "emit", event: { type: "doc-deleted", docId, remote: from !== null } })
+  }
+  return [{ ...model, docs: model.docs.remove(docId), deleted: model.deleted.add(docId) }, commands]
+}
+
+function markDirty(model: Model, doc: DocModel, commands: Command[]): DocModel {
+  if (!model.hasStorage || doc.storage === "failed") return doc
+  const dirty = { ...doc, save: { ...doc.save, dirty: true } }
+  return schedule(model, dirty, commands, model.config.saveDelay)
+}
+
+function schedule(model: Model, doc: DocModel, commands: Command[], delay: number): DocModel {
+  if (doc.save.scheduled || doc.save.writing || !model.hasStorage) return doc
+  commands.push({
+    type: "schedule",
+    id: saveTimer(doc.id),
+    delay,
+    message: { type: "timer/save", docId: doc.id },
+  })
+  return { ...doc, save: { ...doc.save, scheduled: true } }
+}
+
+function writeNow(model: Model, doc: DocModel): Step {
+  const { save } = doc
+  const compact = save.compactNext || save.snapshotBytes === 0 || save.updateBytes > save.snapshotBytes
+  const next = { ...doc, save: { ...save, dirty: false, writing: true } }
+  return [putDoc(model, next), [{ type: "save", docId: doc.id, compact }]]
+}
+
+export function saveTimer(docId: DocId): string {
+  return `save:${docId}`
+}
+
+function relayTargets(model: Model, doc: DocModel, from: ChannelId): ChannelId[] {
+  if (!model.self.relay) return []
+  return established(model, doc.synced).filter((id) => id !== from)
+}
+
+function established(model: Model, ids: Iterable<ChannelId>): ChannelId[] {
+  const out: ChannelId[] = []
+  for (const id of ids) if (model.channels.get(id)?.peer) out.push(id)
+  return out
+}
+
+function unavailable(to: ChannelId, docId: DocId): Command {
+  return { type: "send", to: [to], message: { type: "doc-unavailable", docId } }
+}
+
+function putDoc(model: Model, doc: DocModel): Model {
+  return { ...model, docs: model.docs.set(doc.id, doc) }
+}
+
+function link(model: Model, channelId: ChannelId, docId: DocId): Model {
+  const channel = model.channels.get(channelId)
+  if (!channel || channel.docs.has(docId)) return model
+  return {
+    ...model,
+    channels: model.channels.set(channelId, { ...channel, docs: channel.docs.add(docId) }),
+  }
+}
+
+/** Stores the document and reports its status if it changed. */
+function finish(model: Model, doc: DocModel, commands: Command[]): Step {
+  const status = statusOf(model, doc)
+  if (status === doc.status) return [putDoc(model, doc), commands]
+  return [
+    putDoc(model, { ...doc, status }),
+    [...commands, { type: "emit", event: { type: "doc-status", docId: doc.id, status } }],
+  ]
+}
+
+function settleAll(model: Model, docIds: Iterable<DocId>): Step {
+  let next = model
+  const commands: Command[] = []
+  for (const docId of docIds) {
+    const doc = next.docs.get(docId)
+    if (!doc || doc.status !== "loading") continue
+    const [settled, events] = finish(next, doc, [])
+    next = settled
+    commands.push(...events)
+  }
+  return [next, commands]
+}
+
+function statusOf(model: Model, doc: DocModel): DocStatus {
+  if (doc.status === "deleted") return "deleted"
+  if (doc.hasContent) return "ready"
+  if (doc.storage === "reading" || model.adaptersStarting > 0 || doc.awaiting.size > 0) {
+    return "loading"
+  }
+  // A channel still shaking hands may be about to bring the document.
+  if (model.channels.some((channel) => channel.peer === null)) return "loading"
+  return "unavailable"
+}

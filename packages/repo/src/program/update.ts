@@ -1,0 +1,89 @@
+import type { PeerMessage } from "../peer-message.js"
+import type { ChannelId } from "../types.js"
+import { channelClosed, channelOpened, helloReceived, refuse } from "./channels.js"
+import * as docs from "./docs.js"
+import type { Msg } from "./messages.js"
+import type { Model } from "./model.js"
+import { type Step, unchanged } from "./step.js"
+
+/**
+ * The synchronizer: what happens with each message. Pure: no I/O, no clock, no Loro calls.
+ * Time and results arrive as messages; effects leave as commands.
+ */
+export function update(msg: Msg, model: Model): Step {
+  switch (msg.type) {
+    case "doc/open":
+      return docs.openDoc(model, msg)
+    case "doc/delete":
+      return docs.deleteDoc(model, msg)
+    case "doc/local-change":
+      return docs.localChange(model, msg)
+    case "doc/imported":
+      return docs.imported(model, msg)
+    case "repo/flush":
+      return docs.flush(model)
+    case "storage/loaded":
+      return docs.storageLoaded(model, msg)
+    case "storage/saved":
+      return docs.storageSaved(model, msg)
+    case "storage/failed":
+      return docs.storageFailed(model, msg)
+    case "timer/save":
+      return docs.saveDue(model, msg)
+    case "net/adapter-started":
+      return docs.adapterStarted(model)
+    case "conn/opened":
+      return channelOpened(model, msg.channelId)
+    case "conn/closed":
+      return channelClosed(model, msg.channelId)
+    case "conn/received":
+      return received(model, msg.channelId, msg.message)
+  }
+}
+
+/** A message from the peer at the far end of `from`. */
+function received(model: Model, from: ChannelId, message: PeerMessage): Step {
+  const channel = model.channels.get(from)
+  if (!channel) return unchanged(model)
+  if (message.type === "hello") return helloReceived(model, from, message)
+  if (channel.peer === null) return refuse(model, from, "INVALID_MESSAGE", "expected hello first")
+
+  switch (message.type) {
+    case "ping":
+      return [model, [{ type: "send", to: [from], message: { type: "pong" } }]]
+    case "pong":
+      return unchanged(model)
+    case "sync-request":
+      return docs.syncRequested(model, from, message)
+    case "sync-response":
+      return docs.syncAnswered(model, from, message)
+    case "doc-unavailable":
+      return docs.docUnavailable(model, from, message.docId)
+    case "doc-update":
+      return docs.updateReceived(model, from, message)
+    case "doc-delete":
+      return docs.deleteReceived(model, from, message)
+    case "error":
+      return [
+        model,
+        [
+          {
+            type: "emit",
+            event: {
+              type: "error",
+              error: {
+                code: message.code,
+                message: message.message,
+                channelId: from,
+                ...(message.docId !== undefined && { docId: message.docId }),
+                ...(message.roomId !== undefined && { roomId: message.roomId }),
+                ...(message.ref !== undefined && { ref: message.ref }),
+              },
+            },
+          },
+        ],
+      ]
+    default:
+      return unchanged(model)
+  }
+}

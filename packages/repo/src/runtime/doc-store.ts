@@ -1,0 +1,192 @@
+import { LoroDoc, VersionVector } from "loro-crdt"
+import type { StoredDoc } from "../adapters/storage.js"
+import { randomLoroPeerId } from "../ids.js"
+import type { DocId, PeerId } from "../types.js"
+
+interface Entry {
+  readonly doc: LoroDoc
+  readonly unsubscribe: () => void
+  /** What storage holds, or null when it must be rewritten from a snapshot. */
+  savedVersion: VersionVector | null
+  /** Some imported change waits for dependencies: relays must send what an import released. */
+  hasPending: boolean
+  /** The last snapshot exported, reused while the document has not changed (join storms). */
+  snapshot: { version: Uint8Array; bytes: Uint8Array } | null
+}
+
+export interface ImportOutcome {
+  applied: boolean
+  pending: boolean
+  invalid: boolean
+  /** What to pass on to other peers, when something new was applied. */
+  relay: Uint8Array | null
+}
+
+export interface LoadOutcome {
+  snapshotBytes: number
+  updateBytes: number
+  mergedUnsaved: boolean
+}
+
+/**
+ * The Loro documents of one repo and everything the runtime does with them: import, export,
+ * versions. Each document gets its own random Loro peer id, never derived from the repo's
+ * `peerId`, so two repos (or two tabs given the same `peerId`) never write under one id.
+ */
+export class DocStore {
+  readonly #entries = new Map<DocId, Entry>()
+  /** The peer whose bytes are being imported, so change events can name where they came from. */
+  importingFrom: PeerId | undefined
+
+  constructor(private readonly onLocalUpdate: (docId: DocId, data: Uint8Array) => void) {}
+
+  ensure(docId: DocId): LoroDoc {
+    return this.#entry(docId).doc
+  }
+
+  #entry(docId: DocId): Entry {
+    const existing = this.#entries.get(docId)
+    if (existing) return existing
+    const doc = new LoroDoc()
+    doc.setPeerId(randomLoroPeerId())
+    const unsubscribe = doc.subscribeLocalUpdates((data) => this.onLocalUpdate(docId, data))
+    const entry: Entry = { doc, unsubscribe, savedVersion: null, hasPending: false, snapshot: null }
+    this.#entries.set(docId, entry)
+    return entry
+  }
+
+  get(docId: DocId): LoroDoc | undefined {
+    return this.#entries.get(docId)?.doc
+  }
+
+  has(docId: DocId): boolean {
+    return this.#entries.has(docId)
+  }
+
+  drop(docId: DocId): void {
+    const entry = this.#entries.get(docId)
+    if (!entry) return
+    entry.unsubscribe()
+    this.#entries.delete(docId)
+  }
+
+  dropAll(): void {
+    for (const docId of [...this.#entries.keys()]) this.drop(docId)
+  }
+
+  version(docId: DocId): Uint8Array {
+    return this.ensure(docId).oplogVersion().encode()
+  }
+
+  /** The answer to a sync request: a snapshot for a peer with nothing, else what it lacks. */
+  answer(docId: DocId, theirVersion: Uint8Array): { version: Uint8Array; data: Uint8Array } | null {
+    const entry = this.#entry(docId)
+    const theirs = decodeVersion(theirVersion)
+    if (!theirs) return null
+    const version = entry.doc.oplogVersion().encode()
+    if (theirs.length() > 0) {
+      return { version, data: entry.doc.export({ mode: "update", from: theirs }) }
+    }
+    if (!entry.snapshot || !sameBytes(entry.snapshot.version, version)) {
+      entry.snapshot = { version, bytes: entry.doc.export({ mode: "snapshot" }) }
+    }
+    return { version, data: entry.snapshot.bytes }
+  }
+
+  /** What a peer at `theirVersion` lacks, or null if it lacks nothing (or the version is garbage). */
+  missing(docId: DocId, theirVersion: Uint8Array | null): Uint8Array | null {
+    const entry = this.#entry(docId)
+    const ours = entry.doc.oplogVersion()
+    if (ours.length() === 0) return null
+    if (theirVersion === null) return entry.doc.export({ mode: "snapshot" })
+    const theirs = decodeVersion(theirVersion)
+    if (!theirs) return null
+    const order = ours.compare(theirs)
+    if (order === 0 || order === -1) return null
+    return entry.doc.export({ mode: "update", from: theirs })
+  }
+
+  import(docId: DocId, data: Uint8Array, from: PeerId | undefined): ImportOutcome {
+    const entry = this.#entry(docId)
+    const { doc } = entry
+    const hadPending = entry.hasPending
+    const before = hadPending ? doc.oplogVersion() : null
+    this.importingFrom = from
+    let status: ReturnType<LoroDoc["import"]>
+    try {
+      status = doc.import(data)
+    } catch {
+      return { applied: false, pending: false, invalid: true, relay: null }
+    } finally {
+      this.importingFrom = undefined
+    }
+    const applied = status.success.size > 0
+    const pending = status.pending !== null && status.pending !== undefined && status.pending.size > 0
+    if (pending) entry.hasPending = true
+    let relay: Uint8Array | null = null
+    if (applied) {
+      // Bytes that released earlier pending changes do not carry those changes: export them.
+      relay = before ? doc.export({ mode: "update", from: before }) : data
+      if (hadPending && !pending && doc.exportPendingUpdates() === undefined) {
+        entry.hasPending = false
+      }
+    }
+    return { applied, pending, invalid: false, relay }
+  }
+
+  /** Imports what storage holds. Throws if storage holds bytes Loro cannot read. */
+  load(docId: DocId, stored: StoredDoc | undefined): LoadOutcome {
+    const entry = this.#entries.get(docId)
+    if (!entry) return { snapshotBytes: 0, updateBytes: 0, mergedUnsaved: false }
+    const mergedUnsaved = entry.doc.oplogVersion().length() > 0
+    if (!stored) {
+      entry.savedVersion = null
+      return { snapshotBytes: 0, updateBytes: 0, mergedUnsaved }
+    }
+    const chunks = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates
+    if (chunks.length > 0) entry.doc.importBatch(chunks)
+    entry.savedVersion = mergedUnsaved ? null : entry.doc.oplogVersion()
+    return {
+      snapshotBytes: stored.snapshot?.byteLength ?? 0,
+      updateBytes: stored.updates.reduce((sum, update) => sum + update.byteLength, 0),
+      mergedUnsaved,
+    }
+  }
+
+  /**
+   * Bytes to write: a snapshot when compacting (or when storage's state is unknown), else the
+   * updates since the last write. `commit` is called once storage has them.
+   */
+  exportForSave(
+    docId: DocId,
+    compact: boolean,
+  ): { bytes: Uint8Array; compacted: boolean; commit: () => void } | null {
+    const entry = this.#entries.get(docId)
+    if (!entry) return null
+    const { doc } = entry
+    const version = doc.oplogVersion()
+    const commit = () => {
+      entry.savedVersion = version
+    }
+    if (compact || entry.savedVersion === null) {
+      return { bytes: doc.export({ mode: "snapshot" }), compacted: true, commit }
+    }
+    const order = version.compare(entry.savedVersion)
+    if (order === 0) return { bytes: new Uint8Array(0), compacted: false, commit }
+    return { bytes: doc.export({ mode: "update", from: entry.savedVersion }), compacted: false, commit }
+  }
+}
+
+function decodeVersion(bytes: Uint8Array): VersionVector | null {
+  try {
+    return VersionVector.decode(bytes)
+  } catch {
+    return null
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,282 @@
+import type { Channel, NetworkAdapter, NetworkEvents } from "../adapters/network.js"
+import type { StorageAdapter } from "../adapters/storage.js"
+import { logger } from "../log.js"
+import type { PeerMessage } from "../peer-message.js"
+import type { Command, RepoEvent } from "../program/commands.js"
+import type { Msg } from "../program/messages.js"
+import type { Model } from "../program/model.js"
+import { update } from "../program/update.js"
+import type { ChannelId, DocId } from "../types.js"
+import { DocStore } from "./doc-store.js"
+import { Keepalive, type KeepaliveOptions } from "./keepalive.js"
+import { StorageQueue } from "./storage-queue.js"
+
+const log = logger("runtime")
+
+export interface RuntimeOptions {
+  model: Model
+  network: readonly NetworkAdapter[]
+  storage: StorageAdapter | undefined
+  keepalive: KeepaliveOptions | false
+  onEvent: (event: RepoEvent) => void
+}
+
+/**
+ * Runs the synchronizer: a queue of messages, `update`, and an interpreter for the commands it
+ * returns. Everything with an effect (sockets, storage, timers, Loro) happens here.
+ */
+export class Runtime {
+  model: Model
+  readonly docs: DocStore
+  readonly #queue: Msg[] = []
+  #draining = false
+  #stopped = false
+  readonly #channels = new Map<ChannelId, Channel>()
+  readonly #channelIds = new WeakMap<Channel, ChannelId>()
+  #nextChannel = 0
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #storageQueue = new StorageQueue()
+  readonly #keepalive: Keepalive | null
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.model = options.model
+    this.docs = new DocStore((docId, data) => this.dispatch({ type: "doc/local-change", docId, data }))
+    this.#keepalive = options.keepalive
+      ? new Keepalive(
+          options.keepalive,
+          (channelId) => this.#send([channelId], { type: "ping" }),
+          (channelId) => {
+            log.info("closing channel {channelId}: silent past the keepalive timeout", { channelId })
+            this.#closeChannel(channelId, false)
+          },
+        )
+      : null
+  }
+
+  start(): void {
+    const events: NetworkEvents = {
+      opened: (channel) => {
+        if (this.#stopped) return channel.close(true)
+        const channelId = `c${++this.#nextChannel}`
+        this.#channels.set(channelId, channel)
+        this.#channelIds.set(channel, channelId)
+        this.#keepalive?.heard(channelId)
+        this.dispatch({ type: "conn/opened", channelId })
+      },
+      received: (channel, message) => {
+        const channelId = this.#channelIds.get(channel)
+        if (channelId === undefined || !this.#channels.has(channelId)) return
+        this.#keepalive?.heard(channelId)
+        this.dispatch({ type: "conn/received", channelId, message, now: Date.now() })
+      },
+      closed: (channel, how) => {
+        const channelId = this.#channelIds.get(channel)
+        if (channelId === undefined || !this.#channels.delete(channelId)) return
+        this.#keepalive?.forget(channelId)
+        this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: Date.now() })
+      },
+    }
+    for (const adapter of this.options.network) {
+      adapter.start(events).then(
+        () => this.dispatch({ type: "net/adapter-started" }),
+        (error: unknown) => {
+          log.error("network adapter {kind} failed to start: {error}", { kind: adapter.kind, error })
+          this.dispatch({ type: "net/adapter-started" })
+        },
+      )
+    }
+  }
+
+  dispatch(msg: Msg): void {
+    if (this.#stopped) return
+    this.#queue.push(msg)
+    if (this.#draining) return
+    this.#draining = true
+    try {
+      // Messages that commands dispatch while this loop runs are handled in order, after it.
+      for (let i = 0; i < this.#queue.length; i++) {
+        const next = this.#queue[i] as Msg
+        const [model, commands] = update(next, this.model)
+        this.model = model
+        for (const command of commands) this.#execute(command)
+      }
+    } finally {
+      this.#queue.length = 0
+      this.#draining = false
+    }
+  }
+
+  /** Writes every pending change and waits until storage has them. */
+  async flush(): Promise<void> {
+    for (;;) {
+      this.dispatch({ type: "repo/flush" })
+      await this.#storageQueue.idle()
+      const pending = this.model.docs.some((doc) => doc.save.dirty || doc.save.writing)
+      if (!pending || this.#stopped) return
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#stopped) return
+    await this.flush()
+    this.#stopped = true
+    this.#keepalive?.stop()
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+    await Promise.allSettled(this.options.network.map((adapter) => adapter.stop()))
+    for (const channel of this.#channels.values()) channel.close(true)
+    this.#channels.clear()
+    await this.#storageQueue.idle()
+    await this.options.storage?.close?.()
+    this.docs.dropAll()
+  }
+
+  #execute(command: Command): void {
+    switch (command.type) {
+      case "send":
+        return this.#send(command.to, command.message)
+      case "close":
+        return this.#closeChannel(command.channelId, false)
+      case "request-sync": {
+        const version = this.docs.version(command.docId)
+        return this.#send(command.to, { type: "sync-request", docId: command.docId, version })
+      }
+      case "answer-sync": {
+        const answer = this.docs.answer(command.docId, command.theirVersion)
+        if (!answer) return this.#invalid(command.to, `bad version vector for ${command.docId}`)
+        return this.#send([command.to], { type: "sync-response", docId: command.docId, ...answer })
+      }
+      case "send-missing": {
+        const data = this.docs.missing(command.docId, command.theirVersion)
+        if (data) this.#send([command.to], { type: "doc-update", docId: command.docId, data })
+        return
+      }
+      case "import": {
+        const from = this.model.channels.get(command.from)?.peer?.peerId
+        const outcome = this.docs.import(command.docId, command.data, from)
+        if (outcome.relay && command.relayTo.length > 0) {
+          this.#send(command.relayTo, { type: "doc-update", docId: command.docId, data: outcome.relay })
+        }
+        return this.dispatch({
+          type: "doc/imported",
+          docId: command.docId,
+          from: command.from,
+          applied: outcome.applied,
+          pending: outcome.pending,
+          invalid: outcome.invalid,
+        })
+      }
+      case "load":
+        return this.#load(command.docId)
+      case "save":
+        return this.#save(command.docId, command.compact)
+      case "remove-stored":
+        return this.#remove(command.docId)
+      case "drop-doc":
+        return this.docs.drop(command.docId)
+      case "schedule": {
+        const { id, delay, message } = command
+        clearTimeout(this.#timers.get(id))
+        this.#timers.set(
+          id,
+          setTimeout(() => {
+            this.#timers.delete(id)
+            this.dispatch(stamp(message))
+          }, delay),
+        )
+        return
+      }
+      case "cancel":
+        clearTimeout(this.#timers.get(command.id))
+        this.#timers.delete(command.id)
+        return
+      case "emit":
+        return this.#emit(command.event)
+    }
+  }
+
+  #send(to: readonly ChannelId[], message: PeerMessage): void {
+    for (const channelId of to) this.#channels.get(channelId)?.send(message)
+  }
+
+  #invalid(to: ChannelId, message: string): void {
+    this.#send([to], { type: "error", code: "INVALID_MESSAGE", message })
+  }
+
+  #closeChannel(channelId: ChannelId, clean: boolean): void {
+    const channel = this.#channels.get(channelId)
+    if (!channel) return
+    this.#channels.delete(channelId)
+    this.#keepalive?.forget(channelId)
+    channel.close(clean)
+    this.dispatch({ type: "conn/closed", channelId, clean, now: Date.now() })
+  }
+
+  #emit(event: RepoEvent): void {
+    try {
+      this.options.onEvent(event)
+    } catch (error) {
+      log.error("an event listener threw: {error}", { error })
+    }
+  }
+
+  #load(docId: DocId): void {
+    const { storage } = this.options
+    if (!storage) return
+    this.docs.ensure(docId)
+    this.#storageQueue.run(docId, async () => {
+      try {
+        const stored = await storage.load(docId)
+        if (!this.docs.has(docId)) return
+        const outcome = this.docs.load(docId, stored)
+        this.dispatch({ type: "storage/loaded", docId, found: stored !== undefined, ...outcome })
+      } catch (error) {
+        log.error("loading {docId} failed: {error}", { docId, error })
+        this.dispatch({ type: "storage/failed", docId, operation: "load", error: describe(error) })
+      }
+    })
+  }
+
+  #save(docId: DocId, compact: boolean): void {
+    const { storage } = this.options
+    const write = this.docs.exportForSave(docId, compact)
+    if (!storage || !write) return
+    this.#storageQueue.run(docId, async () => {
+      try {
+        if (write.compacted) await storage.compact(docId, write.bytes)
+        else if (write.bytes.byteLength > 0) await storage.append(docId, write.bytes)
+        write.commit()
+        this.dispatch({
+          type: "storage/saved",
+          docId,
+          compacted: write.compacted,
+          bytes: write.bytes.byteLength,
+        })
+      } catch (error) {
+        log.error("saving {docId} failed: {error}", { docId, error })
+        this.dispatch({ type: "storage/failed", docId, operation: "save", error: describe(error) })
+      }
+    })
+  }
+
+  #remove(docId: DocId): void {
+    const { storage } = this.options
+    if (!storage) return
+    this.#storageQueue.run(docId, async () => {
+      try {
+        await storage.remove(docId)
+      } catch (error) {
+        this.dispatch({ type: "storage/failed", docId, operation: "remove", error: describe(error) })
+      }
+    })
+  }
+}
+
+/** Timer messages that carry a time get the time they fired. */
+function stamp(message: Msg): Msg {
+  return "now" in message ? { ...message, now: Date.now() } : message
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

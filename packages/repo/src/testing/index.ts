@@ -1,0 +1,2 @@
+export { type NetworkPair, networkConformance } from "./network-conformance.js"
+export { type StorageConformanceOptions, storageConformance } from "./storage-conformance.js"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check: format and lint, types, build, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+
+install_workspace
+echo "› lint";      pnpm run lint
+echo "› typecheck"; pnpm run typecheck
+echo "› build";     pnpm run build
+echo "› test";      pnpm exec vitest run
