@@ -121,3 +121,27 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
   })
   return { promise, resolve }
 }
+
+/** Resolves with the next event of that name on a room (or anything with `on`). */
+export function next<T>(
+  emitter: { on(event: never, listener: (arg: T) => void): () => void },
+  event: string,
+  matches: (arg: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const stop = (emitter.on as (event: string, listener: (arg: T) => void) => () => void)(event, (arg) => {
+      if (!matches(arg)) return
+      stop()
+      resolve(arg)
+    })
+  })
+}
+
+/** Re-checks `condition` until it holds or `ms` pass (for outcomes that arrive by a timer). */
+export async function eventually(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition did not hold in time")
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

@@ -1,5 +1,5 @@
 import type { PeerMessage } from "../peer-message.js"
-import type { ChannelId, DocId, PeerInfo } from "../types.js"
+import type { ChannelId, DocId, Identity, Json, PeerId, PeerInfo, RoomId } from "../types.js"
 import type { Msg, ReportedError } from "./messages.js"
 import type { DocStatus } from "./model.js"
 
@@ -23,6 +23,17 @@ export type Command =
   | { type: "schedule"; id: string; delay: number; message: Msg }
   | { type: "cancel"; id: string }
   | { type: "emit"; event: RepoEvent }
+  /** Presence values live in the runtime: one Loro EphemeralStore per room. */
+  | { type: "presence/set"; roomId: RoomId; peerId: PeerId; presence: Json; announce: boolean }
+  | { type: "presence/delete"; roomId: RoomId; peerId: PeerId }
+  /** Sends this repo's presence (read from the store) as `room-presence`. */
+  | { type: "presence/send"; roomId: RoomId; to: readonly ChannelId[]; seq: number }
+  /** Sends this repo's `room-join` with its presence. */
+  | { type: "room/send-join"; roomId: RoomId; to: readonly ChannelId[]; seq: number }
+  /** Answers a join with these members, each with its presence from the store. */
+  | { type: "room/send-snapshot"; roomId: RoomId; to: ChannelId; members: readonly MemberRecord[] }
+  /** Frees the room's presence store: the room was destroyed. */
+  | { type: "room/free"; roomId: RoomId }
 
 /** What the application hears, through `Repo`, handles and rooms. */
 export type RepoEvent =
@@ -32,3 +43,23 @@ export type RepoEvent =
   | { type: "peer-connected"; channelId: ChannelId; peer: PeerInfo }
   | { type: "peer-disconnected"; channelId: ChannelId; peer: PeerInfo }
   | { type: "error"; error: ReportedError }
+  | { type: "room-created"; roomId: RoomId }
+  | { type: "room-destroyed"; roomId: RoomId }
+  | { type: "room-member-joined"; roomId: RoomId; member: MemberRecord }
+  | { type: "room-member-left"; roomId: RoomId; member: MemberRecord }
+  /** Every channel this repo joined through answered: the member list is whole. */
+  | { type: "room-synced"; roomId: RoomId }
+  | { type: "room-broadcast"; roomId: RoomId; from: PeerId; event: string; payload: Json }
+  | { type: "room-broadcast-ack"; roomId: RoomId; ack: number; delivered: number }
+  /** From the runtime, not the program: a `presence/set` that announces a changed value. */
+  | { type: "room-member-updated"; roomId: RoomId; peerId: PeerId; previous: Json | undefined; current: Json }
+
+/** A member as the program knows it: everything but its presence, which the runtime holds. */
+export interface MemberRecord {
+  peerId: PeerId
+  session: string
+  seq: number
+  userId: string | undefined
+  identity: Identity
+  joinedAt: number
+}

@@ -1,5 +1,5 @@
 import * as I from "immutable"
-import type { ChannelId, DocId, PeerInfo } from "../types.js"
+import type { ChannelId, DocId, Identity, PeerId, PeerInfo, RoomId } from "../types.js"
 
 /**
  * Everything the synchronizer knows, as plain immutable data. Loro documents, presence values and
@@ -15,6 +15,11 @@ export interface Model {
   readonly docs: I.Map<DocId, DocModel>
   /** Documents deleted during this run: later updates for them are ignored. */
   readonly deleted: I.Set<DocId>
+  readonly rooms: I.Map<RoomId, RoomModel>
+  /** Orders everything this repo says in rooms (joins, presence, leaves, broadcasts). */
+  readonly roomClock: number
+  /** Broadcasts waiting for delivery counts, by request id. */
+  readonly acks: I.Map<number, PendingAck>
 }
 
 export interface ProgramConfig {
@@ -22,6 +27,12 @@ export interface ProgramConfig {
   readonly saveDelay: number
   /** How long a failed storage write waits before it is tried again (ms). */
   readonly saveRetryDelay: number
+  /** How long an empty room lingers before it is destroyed (ms). */
+  readonly roomLinger: number
+  /** How long a member whose connection dropped stays listed, waiting for it to come back (ms). */
+  readonly reconnectGrace: number
+  /** Presence changes within this window go out as one message (ms). */
+  readonly presenceThrottle: number
 }
 
 export interface ChannelModel {
@@ -30,6 +41,8 @@ export interface ChannelModel {
   readonly peer: PeerInfo | null
   /** Documents this channel takes part in, so closing it touches only those. */
   readonly docs: I.Set<DocId>
+  /** Rooms this channel takes part in. */
+  readonly rooms: I.Set<RoomId>
 }
 
 export type DocStatus = "loading" | "ready" | "unavailable" | "deleted"
@@ -67,9 +80,77 @@ export interface SaveState {
   readonly snapshotBytes: number
 }
 
+export interface RoomModel {
+  readonly id: RoomId
+  /** This repo's own membership, or null when it only relays the room. */
+  readonly local: LocalMember | null
+  /** The other members, reached through channels. */
+  readonly members: I.Map<PeerId, MemberModel>
+  /**
+   * Members that left, with the last `seq` they used, so a late message from before the leave
+   * (reordered or duplicated) does not bring them back. The oldest are forgotten past a bound.
+   */
+  readonly departed: I.OrderedMap<PeerId, SessionSeq>
+  /** Channels whose far end joined here: the room's traffic goes to them. */
+  readonly followers: I.Set<ChannelId>
+  /** Channels this repo's own join went to: `joining` until their snapshot arrives. */
+  readonly upstream: I.Map<ChannelId, "joining" | "joined">
+  /** News from a channel whose snapshot has not arrived yet, applied right after it. */
+  readonly held: I.List<HeldMessage>
+  /** When the room last became empty (ms), or null while it has members. */
+  readonly emptySince: number | null
+}
+
+export interface HeldMessage {
+  readonly from: ChannelId
+  readonly message: import("../peer-message.js").PeerMessage
+}
+
+export interface LocalMember {
+  readonly joinedAt: number
+  /** The `seq` of the last thing this repo said about its membership (join or presence). */
+  readonly seq: number
+  /** A presence change waits for the throttle window to end. */
+  readonly presencePending: boolean
+  /** When presence last went out (ms). */
+  readonly presenceSentAt: number
+  /** The whole member list has been known at least once (every peer there was answered). */
+  readonly synced: boolean
+}
+
+export interface SessionSeq {
+  readonly session: string
+  readonly seq: number
+}
+
+export interface MemberModel {
+  readonly peerId: PeerId
+  readonly session: string
+  /** The newest `seq` applied from this member: older news is dropped. */
+  readonly seq: number
+  readonly broadcastSeq: number
+  readonly userId: string | undefined
+  readonly identity: Identity
+  readonly joinedAt: number
+  /** The channel the member is reached through, and the peer at its far end. */
+  readonly via: ChannelId
+  readonly viaPeer: PeerId
+  /** Its channel dropped: it stays listed until the grace period ends. */
+  readonly disconnectedAt: number | null
+}
+
+export interface PendingAck {
+  readonly roomId: RoomId
+  readonly waiting: I.Set<ChannelId>
+  readonly delivered: number
+}
+
 export const defaultProgramConfig: ProgramConfig = {
   saveDelay: 100,
   saveRetryDelay: 1000,
+  roomLinger: 30_000,
+  reconnectGrace: 5_000,
+  presenceThrottle: 50,
 }
 
 export function initialModel(options: {
@@ -86,6 +167,9 @@ export function initialModel(options: {
     channels: I.Map(),
     docs: I.Map(),
     deleted: I.Set(),
+    rooms: I.Map(),
+    roomClock: 0,
+    acks: I.Map(),
   }
 }
 

@@ -4,6 +4,7 @@ import { channelClosed, channelOpened, helloReceived, refuse } from "./channels.
 import * as docs from "./docs.js"
 import type { Msg } from "./messages.js"
 import type { Model } from "./model.js"
+import * as rooms from "./rooms.js"
 import { type Step, unchanged } from "./step.js"
 
 /**
@@ -30,19 +31,36 @@ export function update(msg: Msg, model: Model): Step {
       return docs.storageFailed(model, msg)
     case "timer/save":
       return docs.saveDue(model, msg)
-    case "net/adapter-started":
-      return docs.adapterStarted(model)
+    case "room/join":
+      return rooms.joinRoom(model, msg)
+    case "room/leave":
+      return rooms.leaveRoom(model, msg)
+    case "room/presence-changed":
+      return rooms.presenceChanged(model, msg)
+    case "room/broadcast":
+      return rooms.broadcast(model, msg)
+    case "timer/presence":
+      return rooms.presenceDue(model, msg)
+    case "timer/member-grace":
+      return rooms.graceEnded(model, msg)
+    case "timer/room-linger":
+      return rooms.lingerEnded(model, msg)
+    case "net/adapter-started": {
+      const [started, settled] = docs.adapterStarted(model)
+      const [synced, syncs] = rooms.roomsSettled(started)
+      return [synced, [...settled, ...syncs]]
+    }
     case "conn/opened":
       return channelOpened(model, msg.channelId)
     case "conn/closed":
-      return channelClosed(model, msg.channelId)
+      return channelClosed(model, msg.channelId, msg.clean, msg.now)
     case "conn/received":
-      return received(model, msg.channelId, msg.message)
+      return received(model, msg.channelId, msg.message, msg.now)
   }
 }
 
 /** A message from the peer at the far end of `from`. */
-function received(model: Model, from: ChannelId, message: PeerMessage): Step {
+function received(model: Model, from: ChannelId, message: PeerMessage, now: number): Step {
   const channel = model.channels.get(from)
   if (!channel) return unchanged(model)
   if (message.type === "hello") return helloReceived(model, from, message)
@@ -63,10 +81,27 @@ function received(model: Model, from: ChannelId, message: PeerMessage): Step {
       return docs.updateReceived(model, from, message)
     case "doc-delete":
       return docs.deleteReceived(model, from, message)
-    case "error":
+    case "room-join":
+      return rooms.joinReceived(model, from, message, now)
+    case "room-snapshot":
+      return rooms.snapshotReceived(model, from, message, now)
+    case "room-member-joined":
+    case "room-presence":
+    case "room-leave":
+    case "room-broadcast":
+      return rooms.roomMessage(model, from, message, now)
+    case "room-broadcast-ack":
+      return rooms.ackReceived(model, from, message)
+    case "error": {
+      // A refused broadcast counts as delivered to no one, so its sender stops waiting.
+      const [settled, acked] =
+        message.ref !== undefined && model.acks.has(message.ref)
+          ? rooms.ackReceived(model, from, { type: "room-broadcast-ack", ack: message.ref, delivered: 0 })
+          : [model, []]
       return [
-        model,
+        settled,
         [
+          ...acked,
           {
             type: "emit",
             event: {
@@ -83,7 +118,6 @@ function received(model: Model, from: ChannelId, message: PeerMessage): Step {
           },
         ],
       ]
-    default:
-      return unchanged(model)
+    }
   }
 }

@@ -9,6 +9,7 @@ import { update } from "../program/update.js"
 import type { ChannelId, DocId } from "../types.js"
 import { DocStore } from "./doc-store.js"
 import { Keepalive, type KeepaliveOptions } from "./keepalive.js"
+import { jsonEqual, PresenceStore } from "./presence-store.js"
 import { StorageQueue } from "./storage-queue.js"
 
 const log = logger("runtime")
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
   storage: StorageAdapter | undefined
   keepalive: KeepaliveOptions | false
   onEvent: (event: RepoEvent) => void
+  /** The wall clock (ms). Each repo reads only its own: peers' clocks may disagree. */
+  clock: () => number
 }
 
 /**
@@ -28,6 +31,7 @@ export interface RuntimeOptions {
 export class Runtime {
   model: Model
   readonly docs: DocStore
+  readonly presence = new PresenceStore()
   readonly #queue: Msg[] = []
   #draining = false
   #stopped = false
@@ -49,6 +53,7 @@ export class Runtime {
             log.info("closing channel {channelId}: silent past the keepalive timeout", { channelId })
             this.#closeChannel(channelId, false)
           },
+          options.clock,
         )
       : null
   }
@@ -67,13 +72,13 @@ export class Runtime {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.has(channelId)) return
         this.#keepalive?.heard(channelId)
-        this.dispatch({ type: "conn/received", channelId, message, now: Date.now() })
+        this.dispatch({ type: "conn/received", channelId, message, now: this.options.clock() })
       },
       closed: (channel, how) => {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.delete(channelId)) return
         this.#keepalive?.forget(channelId)
-        this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: Date.now() })
+        this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: this.options.clock() })
       },
     }
     for (const adapter of this.options.network) {
@@ -129,6 +134,7 @@ export class Runtime {
     await this.#storageQueue.idle()
     await this.options.storage?.close?.()
     this.docs.dropAll()
+    this.presence.freeAll()
   }
 
   #execute(command: Command): void {
@@ -181,7 +187,7 @@ export class Runtime {
           id,
           setTimeout(() => {
             this.#timers.delete(id)
-            this.dispatch(stamp(message))
+            this.dispatch(this.#stamp(message))
           }, delay),
         )
         return
@@ -192,11 +198,56 @@ export class Runtime {
         return
       case "emit":
         return this.#emit(command.event)
+      case "presence/set": {
+        const { roomId, peerId, presence } = command
+        const previous = this.presence.set(roomId, peerId, presence)
+        if (command.announce && !jsonEqual(previous, presence)) {
+          this.#emit({ type: "room-member-updated", roomId, peerId, previous, current: presence })
+        }
+        return
+      }
+      case "presence/delete":
+        return this.presence.delete(command.roomId, command.peerId)
+      case "presence/send": {
+        const { self } = this.model
+        return this.#send(command.to, {
+          type: "room-presence",
+          roomId: command.roomId,
+          peerId: self.peerId,
+          session: self.session,
+          seq: command.seq,
+          presence: this.presence.get(command.roomId, self.peerId) ?? null,
+        })
+      }
+      case "room/send-join":
+        return this.#send(command.to, {
+          type: "room-join",
+          roomId: command.roomId,
+          session: this.model.self.session,
+          seq: command.seq,
+          presence: this.presence.get(command.roomId, this.model.self.peerId) ?? null,
+        })
+      case "room/send-snapshot": {
+        const { roomId } = command
+        const members = command.members.map(({ userId, ...member }) => ({
+          ...member,
+          ...(userId !== undefined && { userId }),
+          presence: this.presence.get(roomId, member.peerId) ?? null,
+        }))
+        return this.#send([command.to], { type: "room-snapshot", roomId, members })
+      }
+      case "room/free":
+        return this.presence.free(command.roomId)
     }
   }
 
   #send(to: readonly ChannelId[], message: PeerMessage): void {
     for (const channelId of to) this.#channels.get(channelId)?.send(message)
+  }
+
+  /** Timer messages that carry a time get the time they fired. */
+  #stamp(message: Msg): Msg {
+    return "now" in message ? { ...message, now: this.options.clock() } : message
   }
 
   #invalid(to: ChannelId, message: string): void {
@@ -209,7 +260,7 @@ export class Runtime {
     this.#channels.delete(channelId)
     this.#keepalive?.forget(channelId)
     channel.close(clean)
-    this.dispatch({ type: "conn/closed", channelId, clean, now: Date.now() })
+    this.dispatch({ type: "conn/closed", channelId, clean, now: this.options.clock() })
   }
 
   #emit(event: RepoEvent): void {
@@ -270,11 +321,6 @@ export class Runtime {
       }
     })
   }
-}
-
-/** Timer messages that carry a time get the time they fired. */
-function stamp(message: Msg): Msg {
-  return "now" in message ? { ...message, now: Date.now() } : message
 }
 
 function describe(error: unknown): string {
