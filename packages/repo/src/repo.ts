@@ -52,6 +52,10 @@ export interface RoomOptions {
   maxPresenceBytes?: number
   /** Largest broadcast payload, as JSON (bytes, default 64 KiB): `MESSAGE_TOO_LARGE`. */
   maxBroadcastBytes?: number
+  /** Members a room may have; joins past it are refused with `ROOM_FULL` (default unlimited). */
+  maxMembers?: number
+  /** Rooms one channel may join; more are refused with `TOO_MANY_ROOMS` (default unlimited). */
+  maxRoomsPerChannel?: number
 }
 
 export interface JoinRoomOptions<P> {
@@ -100,6 +104,8 @@ export class Repo {
       presenceThrottle: rooms.presenceThrottle,
       reconnectGrace: rooms.reconnectGrace,
       roomLinger: rooms.linger,
+      maxMembersPerRoom: rooms.maxMembers,
+      maxRoomsPerChannel: rooms.maxRoomsPerChannel,
     })
     const clock = options.clock ?? Date.now
     const maxPresence = rooms.maxPresenceBytes ?? 4 * 1024

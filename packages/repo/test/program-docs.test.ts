@@ -93,7 +93,7 @@ const cases: Case[] = [
     model: model({
       storage: true,
       channels: { c1: peer("a"), c2: peer("b") },
-      docs: [doc("d", { storage: "reading", deferred: I.Map([["c1", v]]) })],
+      docs: [doc("d", { storage: "reading", deferred: I.Map([["c1", { version: v, ref: 7 }]]) })],
     }),
     msg: {
       type: "storage/loaded",
@@ -104,7 +104,7 @@ const cases: Case[] = [
       mergedUnsaved: false,
     },
     commands: [
-      { type: "answer-sync", to: "c1", docId: "d", theirVersion: v },
+      { type: "answer-sync", to: "c1", docId: "d", theirVersion: v, ref: 7 },
       { type: "request-sync", to: ["c2"], docId: "d" },
       { type: "emit", event: { type: "doc-status", docId: "d", status: "ready" } },
     ],
@@ -112,8 +112,8 @@ const cases: Case[] = [
   {
     name: "a peer without the document, storage or relay role says unavailable and keeps nothing",
     model: model({ channels: { c1: peer("a") } }),
-    msg: received("c1", { type: "sync-request", docId: "d", version: v }),
-    commands: [{ type: "send", to: ["c1"], message: { type: "doc-unavailable", docId: "d" } }],
+    msg: received("c1", { type: "sync-request", docId: "d", version: v, id: 3 }),
+    commands: [{ type: "send", to: ["c1"], message: { type: "doc-unavailable", docId: "d", ref: 3 } }],
     check: (next) => expect(next.docs.has("d")).toBe(false),
   },
   {

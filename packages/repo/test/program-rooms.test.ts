@@ -143,7 +143,7 @@ const cases: Case[] = [
       channels: { c1: peer("a"), c2: peer("b") },
       rooms: [room({ members: I.Map([["b", member("b", "c2")]]), followers: I.Set(["c2"]) })],
     }),
-    msg: from("c1", { type: "room-join", roomId: "r", session: "a-s", seq: 1, presence: { v: 0 } }),
+    msg: from("c1", { type: "room-join", roomId: "r", session: "a-s", seq: 1, presence: { v: 0 }, id: 8 }),
     commands: [
       { type: "presence/set", roomId: "r", peerId: "a", presence: { v: 0 }, announce: false },
       {
@@ -186,6 +186,7 @@ const cases: Case[] = [
           { peerId: "b", session: "b-s", seq: 5, userId: "u-b", identity: { userId: "u-b" }, joinedAt: 100 },
           { peerId: "a", session: "a-s", seq: 1, userId: "u-a", identity: { userId: "u-a" }, joinedAt: 1000 },
         ],
+        ref: 8,
       },
     ],
   },
@@ -197,7 +198,7 @@ const cases: Case[] = [
       rooms: [room({ departed: I.OrderedMap([["a", { session: "a-s", seq: 7 }]]), emptySince: 0 })],
     }),
     msg: from("c1", { type: "room-join", roomId: "r", session: "a-s", seq: 6, presence: null }),
-    commands: [{ type: "room/send-snapshot", roomId: "r", to: "c1", members: [] }],
+    commands: [{ type: "room/send-snapshot", roomId: "r", to: "c1", members: [], ref: undefined }],
     check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(false),
   },
   {

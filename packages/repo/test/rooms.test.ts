@@ -205,6 +205,22 @@ describe("rooms over the bridge", () => {
     expect(room.presence).toEqual({ blob: "ok" })
   })
 
+  it("refuses a join past the member limit with ROOM_FULL, and the others see nothing", async () => {
+    const bridges = [new Bridge(), new Bridge(), new Bridge()]
+    repo({ relay: true, rooms: { maxMembers: 2 }, network: bridges.map((b) => new BridgeAdapter(b)) })
+    const [first, second, third] = bridges.map((bridge, i) => repo({ peerId: `s${i}`, network: on(bridge) }))
+    const r0 = first?.joinRoom("small") as Room
+    await r0.whenSynced()
+    await (second?.joinRoom("small") as Room).whenSynced()
+    const seen: string[] = []
+    r0.on("member-joined", (m) => seen.push(m.peerId))
+    const refused = third?.joinRoom("small") as Room
+    await expect(refused.whenSynced()).rejects.toMatchObject({ code: "ROOM_FULL" })
+    await quiet(...bridges)
+    expect(seen).toEqual([])
+    expect(r0.getMembers().map((m) => m.peerId)).toEqual(["s0", "s1"])
+  })
+
   it("groups members by user: a user joins with its first tab and leaves with its last", async () => {
     const { spokes, bridges } = star(3)
     const watcher = spokes[0]?.joinRoom("r") as Room

@@ -10,7 +10,7 @@ export type Command =
   /** Ask for the document, stating this repo's version. */
   | { type: "request-sync"; to: readonly ChannelId[]; docId: DocId }
   /** Answer a request: a snapshot if they have nothing, else what they lack, and our version. */
-  | { type: "answer-sync"; to: ChannelId; docId: DocId; theirVersion: Uint8Array }
+  | { type: "answer-sync"; to: ChannelId; docId: DocId; theirVersion: Uint8Array; ref: number | undefined }
   /** Send what the far end lacks, if anything, as a live update. */
   | { type: "send-missing"; to: ChannelId; docId: DocId; theirVersion: Uint8Array | null }
   /** Import bytes; if they brought something new, pass it on to `relayTo`. */
@@ -31,7 +31,13 @@ export type Command =
   /** Sends this repo's `room-join` with its presence. */
   | { type: "room/send-join"; roomId: RoomId; to: readonly ChannelId[]; seq: number }
   /** Answers a join with these members, each with its presence from the store. */
-  | { type: "room/send-snapshot"; roomId: RoomId; to: ChannelId; members: readonly MemberRecord[] }
+  | {
+      type: "room/send-snapshot"
+      roomId: RoomId
+      to: ChannelId
+      members: readonly MemberRecord[]
+      ref: number | undefined
+    }
   /** Frees the room's presence store: the room was destroyed. */
   | { type: "room/free"; roomId: RoomId }
 

@@ -61,8 +61,8 @@ function storageSettled(model: Model, doc: DocModel): Step {
   const commands: Command[] = []
   let next: DocModel = { ...doc, deferred: doc.deferred.clear() }
   let base = putDoc(model, next)
-  for (const [channelId, theirVersion] of doc.deferred) {
-    const [answered, answer] = answerRequest(base, next, channelId, theirVersion)
+  for (const [channelId, request] of doc.deferred) {
+    const [answered, answer] = answerRequest(base, next, channelId, request.version, request.ref)
     base = answered
     next = base.docs.get(doc.id) ?? next
     commands.push(...answer)
@@ -181,7 +181,7 @@ export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): 
   }
   const existing = model.docs.get(msg.docId)
   if (!existing && !model.self.relay && !model.hasStorage) {
-    return [model, [unavailable(from, msg.docId)]]
+    return [model, [unavailable(from, msg.docId, msg.id)]]
   }
   const commands: Command[] = []
   let base = model
@@ -192,11 +192,11 @@ export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): 
     if (doc.storage === "reading") commands.push({ type: "load", docId: doc.id })
   }
   if (doc.storage === "reading") {
-    doc = { ...doc, deferred: doc.deferred.set(from, msg.version) }
+    doc = { ...doc, deferred: doc.deferred.set(from, { version: msg.version, ref: msg.id }) }
     return [link(putDoc(base, doc), from, doc.id), commands]
   }
   base = putDoc(base, doc)
-  const [answered, answer] = answerRequest(base, doc, from, msg.version)
+  const [answered, answer] = answerRequest(base, doc, from, msg.version, msg.id)
   return [answered, [...commands, ...answer]]
 }
 
@@ -295,15 +295,21 @@ export function channelEstablished(model: Model, channelId: ChannelId): Step {
 
 // --- helpers ---
 
-function answerRequest(model: Model, doc: DocModel, from: ChannelId, theirVersion: Uint8Array): Step {
+function answerRequest(
+  model: Model,
+  doc: DocModel,
+  from: ChannelId,
+  theirVersion: Uint8Array,
+  ref: number | undefined,
+): Step {
   if (!model.channels.has(from)) return unchanged(model)
   if (!doc.hasContent && !doc.wanted && !model.self.relay) {
     // It has nothing we keep for others: no subscription, just the answer.
-    return [model, [unavailable(from, doc.id)]]
+    return [model, [unavailable(from, doc.id, ref)]]
   }
   const answer: Command = doc.hasContent
-    ? { type: "answer-sync", to: from, docId: doc.id, theirVersion }
-    : unavailable(from, doc.id)
+    ? { type: "answer-sync", to: from, docId: doc.id, theirVersion, ref }
+    : unavailable(from, doc.id, ref)
   const next = { ...doc, synced: doc.synced.add(from) }
   return [link(putDoc(model, next), from, doc.id), [answer]]
 }
@@ -382,8 +388,9 @@ function established(model: Model, ids: Iterable<ChannelId>): ChannelId[] {
   return out
 }
 
-function unavailable(to: ChannelId, docId: DocId): Command {
-  return { type: "send", to: [to], message: { type: "doc-unavailable", docId } }
+function unavailable(to: ChannelId, docId: DocId, ref: number | undefined): Command {
+  const message = ref === undefined ? { docId } : { docId, ref }
+  return { type: "send", to: [to], message: { type: "doc-unavailable", ...message } }
 }
 
 function putDoc(model: Model, doc: DocModel): Model {

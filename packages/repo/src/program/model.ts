@@ -33,6 +33,10 @@ export interface ProgramConfig {
   readonly reconnectGrace: number
   /** Presence changes within this window go out as one message (ms). */
   readonly presenceThrottle: number
+  /** Joins past this many members are refused with `ROOM_FULL`. */
+  readonly maxMembersPerRoom: number
+  /** A channel's joins past this many rooms are refused with `TOO_MANY_ROOMS`. */
+  readonly maxRoomsPerChannel: number
 }
 
 export interface ChannelModel {
@@ -63,9 +67,14 @@ export interface DocModel {
   readonly synced: I.Set<ChannelId>
   /** Channels asked for the document that have not answered yet. */
   readonly awaiting: I.Set<ChannelId>
-  /** Requests (with the asker's version) that arrived while storage was being read. */
-  readonly deferred: I.Map<ChannelId, Uint8Array>
+  /** Requests (the asker's version and request id) that arrived while storage was being read. */
+  readonly deferred: I.Map<ChannelId, DeferredRequest>
   readonly save: SaveState
+}
+
+export interface DeferredRequest {
+  readonly version: Uint8Array
+  readonly ref: number | undefined
 }
 
 export interface SaveState {
@@ -151,6 +160,8 @@ export const defaultProgramConfig: ProgramConfig = {
   roomLinger: 30_000,
   reconnectGrace: 5_000,
   presenceThrottle: 50,
+  maxMembersPerRoom: Number.POSITIVE_INFINITY,
+  maxRoomsPerChannel: Number.POSITIVE_INFINITY,
 }
 
 export function initialModel(options: {

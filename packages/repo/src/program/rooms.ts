@@ -140,7 +140,19 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
   const existing = model.rooms.get(msg.roomId)
   // A peer that neither relays nor is a member answers with no one, and forgets the joiner.
   if (!model.self.relay && !existing?.local) {
-    return [model, [{ type: "room/send-snapshot", roomId: msg.roomId, to: from, members: [] }]]
+    return [model, [{ type: "room/send-snapshot", roomId: msg.roomId, to: from, members: [], ref: msg.id }]]
+  }
+  const refusal = refuseJoin(model, existing, from, peer.peerId)
+  if (refusal) {
+    const { code, message } = refusal
+    const error = {
+      type: "error" as const,
+      code,
+      message,
+      roomId: msg.roomId,
+      ...(msg.id !== undefined && { ref: msg.id }),
+    }
+    return [model, [{ type: "send", to: [from], message: error }]]
   }
   const out: Command[] = []
   let room = existing ?? newRoom(msg.roomId, out)
@@ -186,7 +198,13 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
       )
     }
   }
-  out.push({ type: "room/send-snapshot", roomId: room.id, to: from, members: snapshotOf(model, room) })
+  out.push({
+    type: "room/send-snapshot",
+    roomId: room.id,
+    to: from,
+    members: snapshotOf(model, room),
+    ref: msg.id,
+  })
   const next = withRoomOnChannels(model, room.id, [from])
   return [putRoom(next, settle(room, now, next, out)), out]
 }
@@ -462,6 +480,25 @@ export function lingerEnded(model: Model, msg: Msgs<"timer/room-linger">): Step 
 }
 
 // --- helpers ---
+
+function refuseJoin(
+  model: Model,
+  room: RoomModel | undefined,
+  from: ChannelId,
+  peerId: PeerId,
+): { code: "ROOM_FULL" | "TOO_MANY_ROOMS"; message: string } | null {
+  const { maxMembersPerRoom, maxRoomsPerChannel } = model.config
+  if (room?.members.has(peerId)) return null
+  const members = (room?.members.size ?? 0) + (room?.local ? 1 : 0)
+  if (members >= maxMembersPerRoom) {
+    return { code: "ROOM_FULL", message: `room ${room?.id} has its maximum of ${maxMembersPerRoom} members` }
+  }
+  const channel = model.channels.get(from)
+  if (channel && !channel.rooms.has(room?.id ?? "") && channel.rooms.size >= maxRoomsPerChannel) {
+    return { code: "TOO_MANY_ROOMS", message: `a connection may be in at most ${maxRoomsPerChannel} rooms` }
+  }
+  return null
+}
 
 function newRoom(id: RoomId, out: Command[]): RoomModel {
   out.push({ type: "emit", event: { type: "room-created", roomId: id } })

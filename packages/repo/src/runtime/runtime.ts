@@ -38,6 +38,7 @@ export class Runtime {
   readonly #channels = new Map<ChannelId, Channel>()
   readonly #channelIds = new WeakMap<Channel, ChannelId>()
   #nextChannel = 0
+  #nextRequest = 0
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #storageQueue = new StorageQueue()
   readonly #keepalive: Keepalive | null
@@ -145,12 +146,17 @@ export class Runtime {
         return this.#closeChannel(command.channelId, false)
       case "request-sync": {
         const version = this.docs.version(command.docId)
-        return this.#send(command.to, { type: "sync-request", docId: command.docId, version })
+        for (const to of command.to) {
+          this.#send([to], { type: "sync-request", docId: command.docId, version, id: ++this.#nextRequest })
+        }
+        return
       }
       case "answer-sync": {
-        const answer = this.docs.answer(command.docId, command.theirVersion)
-        if (!answer) return this.#invalid(command.to, `bad version vector for ${command.docId}`)
-        return this.#send([command.to], { type: "sync-response", docId: command.docId, ...answer })
+        const { docId, ref } = command
+        const answer = this.docs.answer(docId, command.theirVersion)
+        if (!answer) return this.#invalid(command.to, `bad version vector for ${docId}`, ref)
+        const reply = ref === undefined ? answer : { ...answer, ref }
+        return this.#send([command.to], { type: "sync-response", docId, ...reply })
       }
       case "send-missing": {
         const data = this.docs.missing(command.docId, command.theirVersion)
@@ -219,14 +225,22 @@ export class Runtime {
           presence: this.presence.get(command.roomId, self.peerId) ?? null,
         })
       }
-      case "room/send-join":
-        return this.#send(command.to, {
-          type: "room-join",
-          roomId: command.roomId,
-          session: this.model.self.session,
-          seq: command.seq,
-          presence: this.presence.get(command.roomId, this.model.self.peerId) ?? null,
-        })
+      case "room/send-join": {
+        const presence = this.presence.get(command.roomId, this.model.self.peerId) ?? null
+        const { session } = this.model.self
+        for (const to of command.to) {
+          const id = ++this.#nextRequest
+          this.#send([to], {
+            type: "room-join",
+            roomId: command.roomId,
+            session,
+            seq: command.seq,
+            presence,
+            id,
+          })
+        }
+        return
+      }
       case "room/send-snapshot": {
         const { roomId } = command
         const members = command.members.map(({ userId, ...member }) => ({
@@ -234,7 +248,8 @@ export class Runtime {
           ...(userId !== undefined && { userId }),
           presence: this.presence.get(roomId, member.peerId) ?? null,
         }))
-        return this.#send([command.to], { type: "room-snapshot", roomId, members })
+        const ref = command.ref === undefined ? {} : { ref: command.ref }
+        return this.#send([command.to], { type: "room-snapshot", roomId, members, ...ref })
       }
       case "room/free":
         return this.presence.free(command.roomId)
@@ -250,8 +265,8 @@ export class Runtime {
     return "now" in message ? { ...message, now: this.options.clock() } : message
   }
 
-  #invalid(to: ChannelId, message: string): void {
-    this.#send([to], { type: "error", code: "INVALID_MESSAGE", message })
+  #invalid(to: ChannelId, message: string, ref?: number): void {
+    this.#send([to], { type: "error", code: "INVALID_MESSAGE", message, ...(ref !== undefined && { ref }) })
   }
 
   #closeChannel(channelId: ChannelId, clean: boolean): void {
