@@ -56,6 +56,8 @@ export interface RoomOptions {
   maxMembers?: number
   /** Rooms one channel may join; more are refused with `TOO_MANY_ROOMS` (default unlimited). */
   maxRoomsPerChannel?: number
+  /** Broadcasts kept per room while offline, sent on reconnect; past it the oldest is dropped (default 100). */
+  offlineBroadcasts?: number
 }
 
 export interface JoinRoomOptions<P> {
@@ -106,6 +108,7 @@ export class Repo {
       roomLinger: rooms.linger,
       maxMembersPerRoom: rooms.maxMembers,
       maxRoomsPerChannel: rooms.maxRoomsPerChannel,
+      offlineBroadcasts: rooms.offlineBroadcasts,
     })
     const clock = options.clock ?? Date.now
     const maxPresence = rooms.maxPresenceBytes ?? 4 * 1024
@@ -279,6 +282,9 @@ export class Repo {
         this.#rooms
           .get(event.roomId)
           ?.received({ event: event.event, payload: event.payload, from: event.from })
+        return
+      case "room-broadcast-dropped":
+        this.#rooms.get(event.roomId)?.dropped(event.event)
         return
       case "room-broadcast-ack": {
         const pending = this.#acks.get(event.ack)

@@ -262,7 +262,7 @@ const cases: Case[] = [
         to: ["c1"],
         message: { type: "error", code: "UNSUPPORTED_PROTOCOL", message: expect.stringContaining("99") },
       },
-      { type: "close", channelId: "c1" },
+      { type: "close", channelId: "c1", code: "UNSUPPORTED_PROTOCOL", reason: expect.stringContaining("99") },
     ],
   },
   {
@@ -275,7 +275,7 @@ const cases: Case[] = [
         to: ["c1"],
         message: { type: "error", code: "INVALID_MESSAGE", message: "expected hello first" },
       },
-      { type: "close", channelId: "c1" },
+      { type: "close", channelId: "c1", code: "INVALID_MESSAGE", reason: "expected hello first" },
     ],
   },
   {

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest"
 import type { PeerMessage } from "../src/peer-message.js"
 import type { Command } from "../src/program/commands.js"
 import type { Msg } from "../src/program/messages.js"
-import { initialModel, type MemberModel, type Model, type RoomModel } from "../src/program/model.js"
+import {
+  initialModel,
+  type LocalMember,
+  type MemberModel,
+  type Model,
+  type RoomModel,
+} from "../src/program/model.js"
 import { update } from "../src/program/update.js"
 
 // Tables of the synchronizer's room half: a model, a message, what must come out.
@@ -69,7 +75,14 @@ function member(peerId: string, via: string, patch: Partial<MemberModel> = {}): 
   }
 }
 
-const local = { joinedAt: 1, seq: 3, presencePending: false, presenceSentAt: 0, synced: false }
+const local: LocalMember = {
+  joinedAt: 1,
+  seq: 3,
+  presencePending: false,
+  presenceSentAt: 0,
+  synced: false,
+  outbox: I.List(),
+}
 const from = (channelId: string, message: PeerMessage): Msg => ({
   type: "conn/received",
   channelId,

@@ -80,7 +80,7 @@ export function refuse(
     model,
     [
       { type: "send", to: [channelId], message: { type: "error", code, message } },
-      { type: "close", channelId },
+      { type: "close", channelId, code, reason: message },
     ],
   ]
 }

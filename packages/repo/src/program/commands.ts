@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../errors.js"
 import type { PeerMessage } from "../peer-message.js"
 import type { ChannelId, DocId, Identity, Json, PeerId, PeerInfo, RoomId } from "../types.js"
 import type { Msg, ReportedError } from "./messages.js"
@@ -6,7 +7,7 @@ import type { DocStatus } from "./model.js"
 /** What the program asks the runtime to do. Plain data: tests compare them with `toEqual`. */
 export type Command =
   | { type: "send"; to: readonly ChannelId[]; message: PeerMessage }
-  | { type: "close"; channelId: ChannelId }
+  | { type: "close"; channelId: ChannelId; code: ErrorCode; reason: string }
   /** Ask for the document, stating this repo's version. */
   | { type: "request-sync"; to: readonly ChannelId[]; docId: DocId }
   /** Answer a request: a snapshot if they have nothing, else what they lack, and our version. */
@@ -57,6 +58,8 @@ export type RepoEvent =
   | { type: "room-synced"; roomId: RoomId }
   | { type: "room-broadcast"; roomId: RoomId; from: PeerId; event: string; payload: Json }
   | { type: "room-broadcast-ack"; roomId: RoomId; ack: number; delivered: number }
+  /** The offline buffer was full: its oldest broadcast was dropped, unsent. */
+  | { type: "room-broadcast-dropped"; roomId: RoomId; event: string }
   /** From the runtime, not the program: a `presence/set` that announces a changed value. */
   | { type: "room-member-updated"; roomId: RoomId; peerId: PeerId; previous: Json | undefined; current: Json }
 

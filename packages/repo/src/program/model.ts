@@ -9,6 +9,8 @@ export interface Model {
   readonly self: PeerInfo
   readonly config: ProgramConfig
   readonly hasStorage: boolean
+  /** The repo has network adapters: with no channel open, it is offline rather than alone. */
+  readonly hasNetwork: boolean
   /** Adapters still making their first attempt to reach peers. */
   readonly adaptersStarting: number
   readonly channels: I.Map<ChannelId, ChannelModel>
@@ -37,6 +39,8 @@ export interface ProgramConfig {
   readonly maxMembersPerRoom: number
   /** A channel's joins past this many rooms are refused with `TOO_MANY_ROOMS`. */
   readonly maxRoomsPerChannel: number
+  /** Broadcasts kept per room while offline; past it the oldest is dropped. */
+  readonly offlineBroadcasts: number
 }
 
 export interface ChannelModel {
@@ -125,6 +129,14 @@ export interface LocalMember {
   readonly presenceSentAt: number
   /** The whole member list has been known at least once (every peer there was answered). */
   readonly synced: boolean
+  /** Broadcasts made while offline, sent once the room is joined again (oldest first). */
+  readonly outbox: I.List<OutgoingBroadcast>
+}
+
+export interface OutgoingBroadcast {
+  readonly event: string
+  readonly payload: import("../types.js").Json
+  readonly ack: number | null
 }
 
 export interface SessionSeq {
@@ -162,6 +174,7 @@ export const defaultProgramConfig: ProgramConfig = {
   presenceThrottle: 50,
   maxMembersPerRoom: Number.POSITIVE_INFINITY,
   maxRoomsPerChannel: Number.POSITIVE_INFINITY,
+  offlineBroadcasts: 100,
 }
 
 export function initialModel(options: {
@@ -174,6 +187,7 @@ export function initialModel(options: {
     self: options.self,
     config: { ...defaultProgramConfig, ...options.config },
     hasStorage: options.hasStorage,
+    hasNetwork: options.adapters > 0,
     adaptersStarting: options.adapters,
     channels: I.Map(),
     docs: I.Map(),

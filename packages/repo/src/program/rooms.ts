@@ -12,7 +12,7 @@ import type {
 import type { ChannelId, PeerId, PeerInfo, RoomId } from "../types.js"
 import type { Command, MemberRecord } from "./commands.js"
 import type { Msg } from "./messages.js"
-import type { ChannelModel, MemberModel, Model, RoomModel } from "./model.js"
+import type { ChannelModel, LocalMember, MemberModel, Model, OutgoingBroadcast, RoomModel } from "./model.js"
 import { type Step, unchanged } from "./step.js"
 
 // The room half of the synchronizer. Each member speaks only for itself and numbers what it says
@@ -36,7 +36,14 @@ export function joinRoom(model: Model, msg: Msgs<"room/join">): Step {
   const to = establishedChannels(model)
   room = {
     ...room,
-    local: { joinedAt: msg.now, seq, presencePending: false, presenceSentAt: msg.now, synced: false },
+    local: {
+      joinedAt: msg.now,
+      seq,
+      presencePending: false,
+      presenceSentAt: msg.now,
+      synced: false,
+      outbox: I.List(),
+    },
     upstream: I.Map(to.map((id) => [id, "joining" as const])),
   }
   if (to.length > 0) out.push({ type: "room/send-join", roomId: room.id, to, seq })
@@ -101,33 +108,57 @@ export function broadcast(model: Model, msg: Msgs<"room/broadcast">): Step {
     if (msg.ack === null) return unchanged(model)
     return [model, [ackEvent(msg.roomId, msg.ack, 0)]]
   }
-  const seq = model.roomClock + 1
   const to = audience(model, room)
+  const outgoing = { event: msg.event, payload: msg.payload, ack: msg.ack }
+  if (to.length === 0 && model.hasNetwork) return holdBroadcast(model, room, outgoing)
+  return sendBroadcasts(model, room, [outgoing], to)
+}
+
+/** Offline: the broadcast waits for the room to be joined again, in a bounded outbox. */
+function holdBroadcast(model: Model, room: RoomModel, outgoing: OutgoingBroadcast): Step {
+  const local = room.local as LocalMember
+  const out: Command[] = []
+  let outbox = local.outbox.push(outgoing)
+  while (outbox.size > model.config.offlineBroadcasts) {
+    const dropped = outbox.first() as OutgoingBroadcast
+    outbox = outbox.shift()
+    out.push({
+      type: "emit",
+      event: { type: "room-broadcast-dropped", roomId: room.id, event: dropped.event },
+    })
+    if (dropped.ack !== null) out.push(ackEvent(room.id, dropped.ack, 0))
+  }
+  return [putRoom(model, { ...room, local: { ...local, outbox } }), out]
+}
+
+function sendBroadcasts(
+  model: Model,
+  room: RoomModel,
+  broadcasts: Iterable<OutgoingBroadcast>,
+  to: ChannelId[],
+): Step {
   const { self } = model
   const out: Command[] = []
-  if (to.length > 0) {
-    out.push({
-      type: "send",
-      to,
-      message: {
-        type: "room-broadcast",
+  let next = model
+  for (const { event, payload, ack } of broadcasts) {
+    const seq = next.roomClock + 1
+    next = { ...next, roomClock: seq }
+    if (to.length > 0) {
+      const message = {
+        type: "room-broadcast" as const,
         roomId: room.id,
         from: self.peerId,
         session: self.session,
-        seq,
-        event: msg.event,
-        payload: msg.payload,
-        ...(msg.ack !== null && { ack: msg.ack }),
-      },
-    })
-  }
-  let next: Model = { ...model, roomClock: seq }
-  if (msg.ack !== null) {
-    if (to.length === 0) out.push(ackEvent(room.id, msg.ack, 0))
-    else {
-      const pending = { roomId: room.id, waiting: I.Set(to), delivered: 0 }
-      next = { ...next, acks: next.acks.set(msg.ack, pending) }
+      }
+      out.push({
+        type: "send",
+        to,
+        message: { ...message, seq, event, payload, ...(ack !== null && { ack }) },
+      })
     }
+    if (ack === null) continue
+    if (to.length === 0) out.push(ackEvent(room.id, ack, 0))
+    else next = { ...next, acks: next.acks.set(ack, { roomId: room.id, waiting: I.Set(to), delivered: 0 }) }
   }
   return [next, out]
 }
@@ -238,8 +269,19 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
   const wanted = peer.relay || listed.has(peer.peerId)
   const upstream = wanted ? next.upstream.set(from, "joined") : next.upstream.remove(from)
   const held = next.held.filter((entry) => entry.from === from)
-  next = { ...next, local, upstream, held: next.held.filter((entry) => entry.from !== from) }
+  next = {
+    ...next,
+    local: { ...local, outbox: I.List() },
+    upstream,
+    held: next.held.filter((entry) => entry.from !== from),
+  }
   let result: Model = putRoom(model, syncIfWhole(model, settle(next, now, model, out), out, true))
+  // Broadcasts held while offline go out now that the room is joined again.
+  if (local.outbox.size > 0) {
+    const [sent, sends] = sendBroadcasts(result, next, local.outbox, audience(result, next))
+    result = sent
+    out.push(...sends)
+  }
   // News that arrived before the snapshot applies now, in order; stale parts drop out by `seq`.
   for (const entry of held) {
     const [after, more] = roomMessage(result, entry.from, entry.message as RoomNews, now)

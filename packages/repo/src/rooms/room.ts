@@ -45,6 +45,8 @@ export interface RoomEvents<P> {
   "user-left": [RoomUser<P>]
   sync: [RoomSync<P>]
   broadcast: [BroadcastMessage]
+  /** A broadcast made while offline was dropped: the offline buffer was full. */
+  "broadcast-dropped": [{ event: string }]
   error: [ReportedError]
 }
 
@@ -60,7 +62,8 @@ export interface BroadcastOptions {
  * be JSON. Events are forward-only: read `getMembers()` first, then listen.
  */
 export class Room<P extends Json = Json> {
-  readonly #events = new EventEmitter<RoomEvents<P>>()
+  // Untyped inside so that a `Room<Cursor>` can be passed where a `Room` is expected; `on` is typed.
+  readonly #events = new EventEmitter()
   #synced = false
   readonly #syncWaiters: { resolve: (sync: RoomSync<P>) => void; reject: (error: Error) => void }[] = []
 
@@ -219,6 +222,11 @@ export class Room<P extends Json = Json> {
   /** @internal */
   received(message: BroadcastMessage): void {
     this.#events.emit("broadcast", message)
+  }
+
+  /** @internal */
+  dropped(event: string): void {
+    this.#events.emit("broadcast-dropped", { event })
   }
 
   /** @internal */

@@ -1,5 +1,6 @@
 import type { Channel, NetworkAdapter, NetworkEvents } from "../adapters/network.js"
 import type { StorageAdapter } from "../adapters/storage.js"
+import type { ErrorCode } from "../errors.js"
 import { logger } from "../log.js"
 import type { PeerMessage } from "../peer-message.js"
 import type { Command, RepoEvent } from "../program/commands.js"
@@ -52,7 +53,7 @@ export class Runtime {
           (channelId) => this.#send([channelId], { type: "ping" }),
           (channelId) => {
             log.info("closing channel {channelId}: silent past the keepalive timeout", { channelId })
-            this.#closeChannel(channelId, false)
+            this.#closeChannel(channelId, false, "TIMEOUT", "silent past the keepalive timeout")
           },
           options.clock,
         )
@@ -143,7 +144,7 @@ export class Runtime {
       case "send":
         return this.#send(command.to, command.message)
       case "close":
-        return this.#closeChannel(command.channelId, false)
+        return this.#closeChannel(command.channelId, false, command.code, command.reason)
       case "request-sync": {
         const version = this.docs.version(command.docId)
         for (const to of command.to) {
@@ -269,12 +270,12 @@ export class Runtime {
     this.#send([to], { type: "error", code: "INVALID_MESSAGE", message, ...(ref !== undefined && { ref }) })
   }
 
-  #closeChannel(channelId: ChannelId, clean: boolean): void {
+  #closeChannel(channelId: ChannelId, clean: boolean, code?: ErrorCode, reason?: string): void {
     const channel = this.#channels.get(channelId)
     if (!channel) return
     this.#channels.delete(channelId)
     this.#keepalive?.forget(channelId)
-    channel.close(clean)
+    channel.close(clean, code, reason)
     this.dispatch({ type: "conn/closed", channelId, clean, now: this.options.clock() })
   }
 
