@@ -1,8 +1,10 @@
 import type { DocDelete, DocUpdate, SyncRequest, SyncResponse } from "../peer-message.js"
 import type { ChannelId, DocId } from "../types.js"
 import type { Command } from "./commands.js"
+import { established, finish, link, putDoc, settleAll } from "./doc-state.js"
 import type { Msg } from "./messages.js"
-import { type DocModel, type DocStatus, type Model, newDoc } from "./model.js"
+import { type DocModel, type Model, newDoc } from "./model.js"
+import { markDirty, saveFailed, saveTimer } from "./saving.js"
 import { type Step, unchanged } from "./step.js"
 
 // The document half of the synchronizer. A document is *synced* over a channel once either side
@@ -76,22 +78,6 @@ function storageSettled(model: Model, doc: DocModel): Step {
   return [requested, [...commands, ...requests]]
 }
 
-export function storageSaved(model: Model, msg: Msgs<"storage/saved">): Step {
-  const doc = model.docs.get(msg.docId)
-  if (!doc) return unchanged(model)
-  const save = msg.compacted
-    ? { ...doc.save, writing: false, compactNext: false, snapshotBytes: msg.bytes, updateBytes: 0 }
-    : { ...doc.save, writing: false, updateBytes: doc.save.updateBytes + msg.bytes }
-  const commands: Command[] = []
-  let next: DocModel = { ...doc, save }
-  // Incremental updates that outgrew the snapshot are folded into a new one.
-  if (!msg.compacted && save.updateBytes > save.snapshotBytes) {
-    next = { ...next, save: { ...next.save, dirty: true, compactNext: true } }
-  }
-  if (next.save.dirty) next = schedule(model, next, commands, model.config.saveDelay)
-  return [putDoc(model, next), commands]
-}
-
 export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
   const doc = model.docs.get(msg.docId)
   const commands: Command[] = [
@@ -114,31 +100,10 @@ export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
     return [settled, [...commands, ...more]]
   }
   if (msg.operation === "save") {
-    const failed = { ...doc, save: { ...doc.save, writing: false, dirty: true } }
-    return [putDoc(model, schedule(model, failed, commands, model.config.saveRetryDelay)), commands]
+    const [retried, retry] = saveFailed(model, doc)
+    return [retried, [...commands, ...retry]]
   }
   return [model, commands]
-}
-
-export function saveDue(model: Model, msg: Msgs<"timer/save">): Step {
-  const doc = model.docs.get(msg.docId)
-  if (!doc) return unchanged(model)
-  const save = { ...doc.save, scheduled: false }
-  if (!save.dirty || save.writing) return [putDoc(model, { ...doc, save }), []]
-  return writeNow(model, { ...doc, save })
-}
-
-export function flush(model: Model): Step {
-  let next = model
-  const commands: Command[] = []
-  for (const doc of model.docs.values()) {
-    if (!doc.save.dirty || doc.save.writing) continue
-    if (doc.save.scheduled) commands.push({ type: "cancel", id: saveTimer(doc.id) })
-    const [written, write] = writeNow(next, { ...doc, save: { ...doc.save, scheduled: false } })
-    next = written
-    commands.push(...write)
-  }
-  return [next, commands]
 }
 
 export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
@@ -349,93 +314,12 @@ function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
   return [{ ...model, docs: model.docs.remove(docId), deleted: model.deleted.add(docId) }, commands]
 }
 
-function markDirty(model: Model, doc: DocModel, commands: Command[]): DocModel {
-  if (!model.hasStorage || doc.storage === "failed") return doc
-  const dirty = { ...doc, save: { ...doc.save, dirty: true } }
-  return schedule(model, dirty, commands, model.config.saveDelay)
-}
-
-function schedule(model: Model, doc: DocModel, commands: Command[], delay: number): DocModel {
-  if (doc.save.scheduled || doc.save.writing || !model.hasStorage) return doc
-  commands.push({
-    type: "schedule",
-    id: saveTimer(doc.id),
-    delay,
-    message: { type: "timer/save", docId: doc.id },
-  })
-  return { ...doc, save: { ...doc.save, scheduled: true } }
-}
-
-function writeNow(model: Model, doc: DocModel): Step {
-  const { save } = doc
-  const compact = save.compactNext || save.snapshotBytes === 0 || save.updateBytes > save.snapshotBytes
-  const next = { ...doc, save: { ...save, dirty: false, writing: true } }
-  return [putDoc(model, next), [{ type: "save", docId: doc.id, compact }]]
-}
-
-export function saveTimer(docId: DocId): string {
-  return `save:${docId}`
-}
-
 function relayTargets(model: Model, doc: DocModel, from: ChannelId): ChannelId[] {
   if (!model.self.relay) return []
   return established(model, doc.synced).filter((id) => id !== from)
 }
 
-function established(model: Model, ids: Iterable<ChannelId>): ChannelId[] {
-  const out: ChannelId[] = []
-  for (const id of ids) if (model.channels.get(id)?.peer) out.push(id)
-  return out
-}
-
 function unavailable(to: ChannelId, docId: DocId, ref: number | undefined): Command {
   const message = ref === undefined ? { docId } : { docId, ref }
   return { type: "send", to: [to], message: { type: "doc-unavailable", ...message } }
-}
-
-function putDoc(model: Model, doc: DocModel): Model {
-  return { ...model, docs: model.docs.set(doc.id, doc) }
-}
-
-function link(model: Model, channelId: ChannelId, docId: DocId): Model {
-  const channel = model.channels.get(channelId)
-  if (!channel || channel.docs.has(docId)) return model
-  return {
-    ...model,
-    channels: model.channels.set(channelId, { ...channel, docs: channel.docs.add(docId) }),
-  }
-}
-
-/** Stores the document and reports its status if it changed. */
-function finish(model: Model, doc: DocModel, commands: Command[]): Step {
-  const status = statusOf(model, doc)
-  if (status === doc.status) return [putDoc(model, doc), commands]
-  return [
-    putDoc(model, { ...doc, status }),
-    [...commands, { type: "emit", event: { type: "doc-status", docId: doc.id, status } }],
-  ]
-}
-
-function settleAll(model: Model, docIds: Iterable<DocId>): Step {
-  let next = model
-  const commands: Command[] = []
-  for (const docId of docIds) {
-    const doc = next.docs.get(docId)
-    if (!doc || doc.status !== "loading") continue
-    const [settled, events] = finish(next, doc, [])
-    next = settled
-    commands.push(...events)
-  }
-  return [next, commands]
-}
-
-function statusOf(model: Model, doc: DocModel): DocStatus {
-  if (doc.status === "deleted") return "deleted"
-  if (doc.hasContent) return "ready"
-  if (doc.storage === "reading" || model.adaptersStarting > 0 || doc.awaiting.size > 0) {
-    return "loading"
-  }
-  // A channel still shaking hands may be about to bring the document.
-  if (model.channels.some((channel) => channel.peer === null)) return "loading"
-  return "unavailable"
 }

@@ -5,6 +5,7 @@ import * as docs from "./docs.js"
 import type { Msg } from "./messages.js"
 import type { Model } from "./model.js"
 import * as rooms from "./rooms.js"
+import * as saving from "./saving.js"
 import { type Step, unchanged } from "./step.js"
 
 /**
@@ -22,15 +23,15 @@ export function update(msg: Msg, model: Model): Step {
     case "doc/imported":
       return docs.imported(model, msg)
     case "repo/flush":
-      return docs.flush(model)
+      return saving.flush(model)
     case "storage/loaded":
       return docs.storageLoaded(model, msg)
     case "storage/saved":
-      return docs.storageSaved(model, msg)
+      return saving.storageSaved(model, msg)
     case "storage/failed":
       return docs.storageFailed(model, msg)
     case "timer/save":
-      return docs.saveDue(model, msg)
+      return saving.saveDue(model, msg)
     case "room/join":
       return rooms.joinRoom(model, msg)
     case "room/leave":
