@@ -60,6 +60,8 @@ export const messageTable: Record<Types, { code: number; fields: FieldSpec[] }> 
   "doc-unavailable": { code: 12, fields: [field("docId", "docId"), field("ref", "uint", true)] },
   "doc-update": { code: 13, fields: [field("docId", "docId"), field("data", "bytes")] },
   "doc-delete": { code: 14, fields: [field("docId", "docId")] },
+  "doc-ack": { code: 15, fields: [field("docId", "docId"), field("version", "bytes")] },
+  "doc-close": { code: 16, fields: [field("docId", "docId")] },
   "room-join": {
     code: 20,
     fields: [

@@ -2,7 +2,7 @@ export { Bridge, BridgeAdapter, type BridgeFaults, type BridgeOptions } from "./
 export { MemoryStorage } from "./adapters/memory-storage.js"
 export type { Channel, ChannelClosed, NetworkAdapter, NetworkEvents } from "./adapters/network.js"
 export type { StorageAdapter, StoredDoc } from "./adapters/storage.js"
-export type { DocChange, DocStatus, WhenReadyOptions } from "./docs/doc-handle.js"
+export type { DocChange, DocStatus, SyncStatus, WhenReadyOptions } from "./docs/doc-handle.js"
 export { DocHandle } from "./docs/doc-handle.js"
 export { type ErrorCode, ErrorCodes, isErrorCode, TandemError } from "./errors.js"
 export * from "./peer-message.js"

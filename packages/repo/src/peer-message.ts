@@ -15,6 +15,8 @@ export type PeerMessage =
   | DocUnavailable
   | DocUpdate
   | DocDelete
+  | DocAck
+  | DocClose
   | RoomJoin
   | RoomSnapshot
   | RoomMemberJoined
@@ -83,6 +85,22 @@ export interface DocUpdate {
 
 export interface DocDelete {
   type: "doc-delete"
+  docId: DocId
+}
+
+/**
+ * A peer with durable storage has written the document up to `version` (an encoded version
+ * vector): the updates it covers survive a crash of that peer.
+ */
+export interface DocAck {
+  type: "doc-ack"
+  docId: DocId
+  version: Uint8Array
+}
+
+/** The sender closed the document: stop sending it updates on this channel. */
+export interface DocClose {
+  type: "doc-close"
   docId: DocId
 }
 

@@ -28,6 +28,8 @@ export interface RepoOptions {
   relay?: boolean
   /** How long changes collect before one storage write (ms, default 100). */
   saveDelay?: number
+  /** A document nobody opened and no peer syncs leaves memory after this long (ms, default 60 s). */
+  evictAfter?: number
   /**
    * Pings silent channels and closes those silent past the timeout (default 15 s / 30 s).
    * `false` leaves liveness to the adapters.
@@ -68,6 +70,8 @@ export interface JoinRoomOptions<P> {
 export interface RepoEvents {
   "doc-created": [{ docId: DocId }]
   "doc-deleted": [{ docId: DocId; remote: boolean }]
+  /** A document nobody used left memory; storage keeps it. */
+  "doc-evicted": [{ docId: DocId }]
   "peer-connected": [{ peer: PeerInfo }]
   "peer-disconnected": [{ peer: PeerInfo }]
   error: [ReportedError]
@@ -103,6 +107,7 @@ export class Repo {
     const rooms = options.rooms ?? {}
     const config: Partial<ProgramConfig> = definedOnly({
       saveDelay: options.saveDelay,
+      evictAfter: options.evictAfter,
       presenceThrottle: rooms.presenceThrottle,
       reconnectGrace: rooms.reconnectGrace,
       roomLinger: rooms.linger,
@@ -122,6 +127,7 @@ export class Repo {
           relay: options.relay ?? false,
         },
         hasStorage: options.storage !== undefined,
+        durable: options.storage?.durable === true,
         adapters: network.length,
         config,
       }),
@@ -188,7 +194,11 @@ export class Repo {
     let handle = this.#handles.get(docId)
     if (!handle) {
       const doc = this.#runtime.docs.ensure(docId)
-      handle = new DocHandle(docId, doc, () => this.#runtime.docs.importingFrom)
+      handle = new DocHandle(docId, doc, {
+        importingFrom: () => this.#runtime.docs.importingFrom,
+        acknowledged: () => this.#runtime.docs.acknowledged(docId),
+        close: () => this.close(docId),
+      })
       this.#handles.set(docId, handle)
       this.#runtime.dispatch({ type: "doc/open", docId })
       const status = this.#runtime.model.docs.get(docId)?.status
@@ -204,6 +214,14 @@ export class Repo {
 
   getDocIds(): DocId[] {
     return [...this.#runtime.model.docs.keys()]
+  }
+
+  /**
+   * Done with a document: what is pending is written, peers stop sending it, memory is freed.
+   * Its handle's status becomes `closed`; `get` opens it again (from storage, then peers).
+   */
+  close(docId: DocId): void {
+    this.#runtime.dispatch({ type: "doc/close", docId })
   }
 
   /** Removes the document from memory and storage, and tells the peers that sync it. */
@@ -295,14 +313,20 @@ export class Repo {
       case "doc-status": {
         const handle = this.#handles.get(event.docId)
         handle?.setStatus(event.status)
-        if (event.status === "deleted") this.#handles.delete(event.docId)
+        if (event.status === "deleted" || event.status === "closed") this.#handles.delete(event.docId)
         return
       }
+      case "doc-acked":
+        this.#handles.get(event.docId)?.acknowledgementsChanged()
+        return
       case "doc-created":
         this.#events.emit("doc-created", { docId: event.docId })
         return
       case "doc-deleted":
         this.#events.emit("doc-deleted", { docId: event.docId, remote: event.remote })
+        return
+      case "doc-evicted":
+        this.#events.emit("doc-evicted", { docId: event.docId })
         return
       case "peer-connected":
         this.#peers.set(event.channelId, event.peer)

@@ -1,12 +1,13 @@
-import type {
-  Bridge,
-  Channel,
-  DocHandle,
-  NetworkAdapter,
-  NetworkEvents,
-  PeerMessage,
-  StorageAdapter,
-  StoredDoc,
+import {
+  type Bridge,
+  type Channel,
+  type DocHandle,
+  MemoryStorage,
+  type NetworkAdapter,
+  type NetworkEvents,
+  type PeerMessage,
+  type StorageAdapter,
+  type StoredDoc,
 } from "@tandem/repo"
 
 export function text(handle: DocHandle): string {
@@ -144,4 +145,9 @@ export async function eventually(condition: () => boolean, ms = 5000): Promise<v
     if (Date.now() > deadline) throw new Error("condition did not hold in time")
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+/** Memory storage that claims durability: for protocol tests of acknowledgements (not of disks). */
+export class DurableMemoryStorage extends MemoryStorage {
+  readonly durable = true
 }

@@ -15,6 +15,7 @@ const bytes = new Uint8Array([1, 2, 3])
 function model(options: {
   relay?: boolean
   storage?: boolean
+  durable?: boolean
   starting?: number
   channels?: Record<string, ReturnType<typeof peer> | null>
   docs?: DocModel[]
@@ -22,6 +23,7 @@ function model(options: {
   const base = initialModel({
     self: { ...self, relay: options.relay ?? false },
     hasStorage: options.storage ?? false,
+    durable: options.durable ?? false,
     adapters: options.starting ?? 0,
   })
   let channels = base.channels
@@ -277,6 +279,57 @@ const cases: Case[] = [
       },
       { type: "close", channelId: "c1", code: "INVALID_MESSAGE", reason: "expected hello first" },
     ],
+  },
+  {
+    name: "a relay with durable storage notes whose update waits for the next write",
+    model: model({
+      relay: true,
+      storage: true,
+      durable: true,
+      channels: { c1: peer("a") },
+      docs: [doc("d", { storage: "found", hasContent: true, status: "ready", synced: I.Set(["c1"]) })],
+    }),
+    msg: received("c1", { type: "doc-update", docId: "d", data: bytes }),
+    commands: [{ type: "import", docId: "d", data: bytes, from: "c1", relayTo: [] }],
+    check: (next) => expect(next.docs.get("d")?.save.unacked.toArray()).toEqual(["c1"]),
+  },
+  {
+    name: "a write that lands acknowledges the channels whose updates it covers",
+    model: model({
+      storage: true,
+      durable: true,
+      channels: { c1: peer("a"), c2: peer("b") },
+      docs: [
+        doc("d", {
+          storage: "found",
+          synced: I.Set(["c1", "c2"]),
+          save: { ...newDoc("d", true, true).save, writing: true, snapshotBytes: 100, acking: I.Set(["c1"]) },
+        }),
+      ],
+    }),
+    msg: { type: "storage/saved", docId: "d", compacted: false, bytes: 10 },
+    commands: [{ type: "send-ack", docId: "d", to: ["c1"] }],
+  },
+  {
+    name: "a channel that closed the document gets no more of it, and the idle document is set to leave",
+    model: model({
+      relay: true,
+      channels: { c1: peer("a") },
+      docs: [
+        doc("d", {
+          wanted: false,
+          storage: "found",
+          hasContent: true,
+          status: "ready",
+          synced: I.Set(["c1"]),
+        }),
+      ],
+    }),
+    msg: received("c1", { type: "doc-close", docId: "d" }),
+    commands: [
+      { type: "schedule", id: "evict:d", delay: 60_000, message: { type: "timer/evict", docId: "d" } },
+    ],
+    check: (next) => expect(next.docs.get("d")?.synced.size).toBe(0),
   },
   {
     name: "a deleted document is never resurrected by a late update",

@@ -156,7 +156,7 @@ describe("room membership under faults", () => {
           }
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 50, timeout: 4000 },
     )
-  })
+  }, 120_000)
 })

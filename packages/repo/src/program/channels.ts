@@ -32,7 +32,11 @@ export function channelOpened(model: Model, channelId: ChannelId): Step {
 export function helloReceived(model: Model, channelId: ChannelId, hello: Hello): Step {
   const channel = model.channels.get(channelId)
   if (!channel) return unchanged(model)
-  if (channel.peer) return refuse(model, channelId, "INVALID_MESSAGE", "hello was already received")
+  if (channel.peer) {
+    // A repeat of the same hello (a duplicated message) is harmless; a different one is not.
+    const same = channel.peer.peerId === hello.peerId && channel.peer.session === hello.session
+    return same ? unchanged(model) : refuse(model, channelId, "INVALID_MESSAGE", "hello was already received")
+  }
   if (hello.protocol < MIN_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
     return refuse(
       model,

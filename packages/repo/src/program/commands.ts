@@ -19,6 +19,10 @@ export type Command =
   | { type: "load"; docId: DocId }
   | { type: "save"; docId: DocId; compact: boolean }
   | { type: "remove-stored"; docId: DocId }
+  /** Tell these channels the document is written up to the version storage holds. */
+  | { type: "send-ack"; docId: DocId; to: readonly ChannelId[] }
+  /** A durable peer wrote the document up to `version`. */
+  | { type: "record-ack"; docId: DocId; version: Uint8Array }
   /** Forget the Loro document: it was deleted. */
   | { type: "drop-doc"; docId: DocId }
   | { type: "schedule"; id: string; delay: number; message: Msg }
@@ -46,10 +50,14 @@ export type Command =
 export type RepoEvent =
   | { type: "doc-created"; docId: DocId }
   | { type: "doc-deleted"; docId: DocId; remote: boolean }
+  /** Left memory, idle (storage keeps it). */
+  | { type: "doc-evicted"; docId: DocId }
   | { type: "doc-status"; docId: DocId; status: DocStatus }
   | { type: "peer-connected"; channelId: ChannelId; peer: PeerInfo }
   | { type: "peer-disconnected"; channelId: ChannelId; peer: PeerInfo }
   | { type: "error"; error: ReportedError }
+  /** From the runtime: a durable peer acknowledged more of the document. */
+  | { type: "doc-acked"; docId: DocId }
   | { type: "room-created"; roomId: RoomId }
   | { type: "room-destroyed"; roomId: RoomId }
   | { type: "room-member-joined"; roomId: RoomId; member: MemberRecord }

@@ -2,9 +2,10 @@ import type { DocDelete, DocUpdate, SyncRequest, SyncResponse } from "../peer-me
 import type { ChannelId, DocId } from "../types.js"
 import type { Command } from "./commands.js"
 import { established, finish, link, putDoc, settleAll } from "./doc-state.js"
+import { scheduleEviction } from "./lifecycle.js"
 import type { Msg } from "./messages.js"
 import { type DocModel, type Model, newDoc } from "./model.js"
-import { markDirty, saveFailed, saveTimer } from "./saving.js"
+import { ackIfWritten, markDirty, saveFailed, saveTimer } from "./saving.js"
 import { type Step, unchanged } from "./step.js"
 
 // The document half of the synchronizer. A document is *synced* over a channel once either side
@@ -125,6 +126,7 @@ export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
   }
   let next = doc
   if (msg.applied) next = markDirty(model, { ...next, hasContent: true }, commands)
+  else next = ackIfWritten(next, msg.from, commands)
   // Bytes that wait for changes we never saw reveal a gap: the sender can fill it.
   if (msg.pending && !next.awaiting.has(msg.from) && model.channels.has(msg.from)) {
     next = { ...next, awaiting: next.awaiting.add(msg.from) }
@@ -215,6 +217,9 @@ export function updateReceived(model: Model, from: ChannelId, msg: DocUpdate): S
     doc = { ...doc, synced: doc.synced.add(from) }
     base = link(base, from, doc.id)
   }
+  if (model.durable && !doc.save.unacked.has(from)) {
+    doc = { ...doc, save: { ...doc.save, unacked: doc.save.unacked.add(from) } }
+  }
   commands.push({
     type: "import",
     docId: doc.id,
@@ -232,17 +237,22 @@ export function deleteReceived(model: Model, from: ChannelId, msg: DocDelete): S
 /** A channel went away: it no longer syncs, is no longer awaited, and needs no answer. */
 export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable<DocId>): Step {
   let docs = model.docs
+  const commands: Command[] = []
   for (const docId of docIds) {
     const doc = docs.get(docId)
     if (!doc) continue
-    docs = docs.set(docId, {
+    const { save } = doc
+    const gone: DocModel = {
       ...doc,
       synced: doc.synced.remove(channelId),
       awaiting: doc.awaiting.remove(channelId),
       deferred: doc.deferred.remove(channelId),
-    })
+      save: { ...save, unacked: save.unacked.remove(channelId), acking: save.acking.remove(channelId) },
+    }
+    docs = docs.set(docId, scheduleEviction(model, gone, commands))
   }
-  return settleAll({ ...model, docs }, docIds)
+  const [settled, events] = settleAll({ ...model, docs }, docIds)
+  return [settled, [...commands, ...events]]
 }
 
 /** A channel finished its handshake: ask it for every document the application opened. */

@@ -13,6 +13,8 @@ export type Msg = AppMsg | NetworkMsg | StorageMsg | DocStoreMsg | TimerMsg
 export type AppMsg =
   | { type: "doc/open"; docId: DocId }
   | { type: "doc/delete"; docId: DocId }
+  /** The application is done with the document: write it, unsubscribe, free it. */
+  | { type: "doc/close"; docId: DocId }
   /** A local commit: Loro update bytes of that commit only. */
   | { type: "doc/local-change"; docId: DocId; data: Uint8Array }
   /** Write every pending change now. */
@@ -68,6 +70,7 @@ export type DocStoreMsg = {
 /** Timers the program scheduled, stamped with the time they fired. */
 export type TimerMsg =
   | { type: "timer/save"; docId: DocId }
+  | { type: "timer/evict"; docId: DocId }
   | { type: "timer/presence"; roomId: RoomId; now: number }
   | { type: "timer/member-grace"; roomId: RoomId; peerId: PeerId; now: number }
   | { type: "timer/room-linger"; roomId: RoomId; now: number }

@@ -9,6 +9,8 @@ export interface Model {
   readonly self: PeerInfo
   readonly config: ProgramConfig
   readonly hasStorage: boolean
+  /** Storage survives a crash: updates from peers are acknowledged once written. */
+  readonly durable: boolean
   /** The repo has network adapters: with no channel open, it is offline rather than alone. */
   readonly hasNetwork: boolean
   /** Adapters still making their first attempt to reach peers. */
@@ -29,6 +31,8 @@ export interface ProgramConfig {
   readonly saveDelay: number
   /** How long a failed storage write waits before it is tried again (ms). */
   readonly saveRetryDelay: number
+  /** A document nobody opened or syncs leaves memory after this long (ms); storage keeps it. */
+  readonly evictAfter: number
   /** How long an empty room lingers before it is destroyed (ms). */
   readonly roomLinger: number
   /** How long a member whose connection dropped stays listed, waiting for it to come back (ms). */
@@ -53,7 +57,7 @@ export interface ChannelModel {
   readonly rooms: I.Set<RoomId>
 }
 
-export type DocStatus = "loading" | "ready" | "unavailable" | "deleted"
+export type DocStatus = "loading" | "ready" | "unavailable" | "deleted" | "closed"
 
 export interface DocModel {
   readonly id: DocId
@@ -74,6 +78,10 @@ export interface DocModel {
   /** Requests (the asker's version and request id) that arrived while storage was being read. */
   readonly deferred: I.Map<ChannelId, DeferredRequest>
   readonly save: SaveState
+  /** The application closed it: it leaves once what it holds is written. */
+  readonly closing: boolean
+  /** An eviction check is scheduled. */
+  readonly evictScheduled: boolean
 }
 
 export interface DeferredRequest {
@@ -91,6 +99,10 @@ export interface SaveState {
   /** Bytes of updates stored since the last snapshot. */
   readonly updateBytes: number
   readonly snapshotBytes: number
+  /** Channels whose updates arrived since the last write began: acknowledged after the next. */
+  readonly unacked: I.Set<ChannelId>
+  /** Channels whose updates the write in flight covers: acknowledged when it lands. */
+  readonly acking: I.Set<ChannelId>
 }
 
 export interface RoomModel {
@@ -169,6 +181,7 @@ export interface PendingAck {
 export const defaultProgramConfig: ProgramConfig = {
   saveDelay: 100,
   saveRetryDelay: 1000,
+  evictAfter: 60_000,
   roomLinger: 30_000,
   reconnectGrace: 5_000,
   presenceThrottle: 50,
@@ -180,6 +193,7 @@ export const defaultProgramConfig: ProgramConfig = {
 export function initialModel(options: {
   self: PeerInfo
   hasStorage: boolean
+  durable?: boolean
   adapters: number
   config?: Partial<ProgramConfig>
 }): Model {
@@ -187,6 +201,7 @@ export function initialModel(options: {
     self: options.self,
     config: { ...defaultProgramConfig, ...options.config },
     hasStorage: options.hasStorage,
+    durable: options.durable ?? false,
     hasNetwork: options.adapters > 0,
     adaptersStarting: options.adapters,
     channels: I.Map(),
@@ -215,6 +230,10 @@ export function newDoc(id: DocId, hasStorage: boolean, wanted: boolean): DocMode
       compactNext: false,
       updateBytes: 0,
       snapshotBytes: 0,
+      unacked: I.Set(),
+      acking: I.Set(),
     },
+    closing: false,
+    evictScheduled: false,
   }
 }

@@ -1,6 +1,6 @@
-import type { DocId } from "../types.js"
+import type { ChannelId, DocId } from "../types.js"
 import type { Command } from "./commands.js"
-import { putDoc } from "./doc-state.js"
+import { established, putDoc } from "./doc-state.js"
 import type { Msg } from "./messages.js"
 import type { DocModel, Model } from "./model.js"
 import { type Step, unchanged } from "./step.js"
@@ -18,13 +18,26 @@ export function storageSaved(model: Model, msg: Msgs<"storage/saved">): Step {
     ? { ...doc.save, writing: false, compactNext: false, snapshotBytes: msg.bytes, updateBytes: 0 }
     : { ...doc.save, writing: false, updateBytes: doc.save.updateBytes + msg.bytes }
   const commands: Command[] = []
-  let next: DocModel = { ...doc, save }
+  const ackTo = established(model, save.acking).filter((id) => doc.synced.has(id))
+  if (ackTo.length > 0) commands.push({ type: "send-ack", docId: doc.id, to: ackTo })
+  let next: DocModel = { ...doc, save: { ...save, acking: save.acking.clear() } }
   // Incremental updates that outgrew the snapshot are folded into a new one.
   if (!msg.compacted && save.updateBytes > save.snapshotBytes) {
     next = { ...next, save: { ...next.save, dirty: true, compactNext: true } }
   }
   if (next.save.dirty) next = schedule(model, next, commands, model.config.saveDelay)
   return [putDoc(model, next), commands]
+}
+
+/**
+ * Updates that brought nothing new are already where the rest of the document is: once nothing
+ * is waiting to be written, their senders can be acknowledged at once.
+ */
+export function ackIfWritten(doc: DocModel, from: ChannelId, commands: Command[]): DocModel {
+  const { save } = doc
+  if (!save.unacked.has(from) || save.dirty || save.writing || save.scheduled) return doc
+  commands.push({ type: "send-ack", docId: doc.id, to: [from] })
+  return { ...doc, save: { ...save, unacked: save.unacked.remove(from) } }
 }
 
 export function saveDue(model: Model, msg: Msgs<"timer/save">): Step {
@@ -68,13 +81,28 @@ export function schedule(model: Model, doc: DocModel, commands: Command[], delay
 export function writeNow(model: Model, doc: DocModel): Step {
   const { save } = doc
   const compact = save.compactNext || save.snapshotBytes === 0 || save.updateBytes > save.snapshotBytes
-  const next = { ...doc, save: { ...save, dirty: false, writing: true } }
+  const acking = save.acking.union(save.unacked)
+  const next = {
+    ...doc,
+    save: { ...save, dirty: false, writing: true, acking, unacked: save.unacked.clear() },
+  }
   return [putDoc(model, next), [{ type: "save", docId: doc.id, compact }]]
 }
 
 export function saveFailed(model: Model, doc: DocModel): Step {
   const commands: Command[] = []
-  const failed = { ...doc, save: { ...doc.save, writing: false, dirty: true } }
+  const { save } = doc
+  // The next attempt covers what this one did.
+  const failed = {
+    ...doc,
+    save: {
+      ...save,
+      writing: false,
+      dirty: true,
+      unacked: save.unacked.union(save.acking),
+      acking: save.acking.clear(),
+    },
+  }
   return [putDoc(model, schedule(model, failed, commands, model.config.saveRetryDelay)), commands]
 }
 

@@ -2,6 +2,7 @@ import type { PeerMessage } from "../peer-message.js"
 import type { ChannelId } from "../types.js"
 import { channelClosed, channelOpened, helloReceived, refuse } from "./channels.js"
 import * as docs from "./docs.js"
+import * as lifecycle from "./lifecycle.js"
 import type { Msg } from "./messages.js"
 import type { Model } from "./model.js"
 import * as rooms from "./rooms.js"
@@ -18,6 +19,8 @@ export function update(msg: Msg, model: Model): Step {
       return docs.openDoc(model, msg)
     case "doc/delete":
       return docs.deleteDoc(model, msg)
+    case "doc/close":
+      return lifecycle.closeDoc(model, msg)
     case "doc/local-change":
       return docs.localChange(model, msg)
     case "doc/imported":
@@ -26,12 +29,17 @@ export function update(msg: Msg, model: Model): Step {
       return saving.flush(model)
     case "storage/loaded":
       return docs.storageLoaded(model, msg)
-    case "storage/saved":
-      return saving.storageSaved(model, msg)
+    case "storage/saved": {
+      const [saved, commands] = saving.storageSaved(model, msg)
+      const [settled, more] = lifecycle.afterWrite(saved, msg.docId)
+      return [settled, [...commands, ...more]]
+    }
     case "storage/failed":
       return docs.storageFailed(model, msg)
     case "timer/save":
       return saving.saveDue(model, msg)
+    case "timer/evict":
+      return lifecycle.evictDue(model, msg)
     case "room/join":
       return rooms.joinRoom(model, msg)
     case "room/leave":
@@ -82,6 +90,10 @@ function received(model: Model, from: ChannelId, message: PeerMessage, now: numb
       return docs.updateReceived(model, from, message)
     case "doc-delete":
       return docs.deleteReceived(model, from, message)
+    case "doc-ack":
+      return [model, [{ type: "record-ack", docId: message.docId, version: message.version }]]
+    case "doc-close":
+      return lifecycle.closeReceived(model, from, message)
     case "room-join":
       return rooms.joinReceived(model, from, message, now)
     case "room-snapshot":

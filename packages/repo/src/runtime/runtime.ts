@@ -185,6 +185,16 @@ export class Runtime {
         return this.#save(command.docId, command.compact)
       case "remove-stored":
         return this.#remove(command.docId)
+      case "send-ack": {
+        const version = this.docs.savedVersion(command.docId)
+        if (version) this.#send(command.to, { type: "doc-ack", docId: command.docId, version })
+        return
+      }
+      case "record-ack":
+        if (this.docs.recordAck(command.docId, command.version)) {
+          this.#emit({ type: "doc-acked", docId: command.docId })
+        }
+        return
       case "drop-doc":
         return this.docs.drop(command.docId)
       case "schedule": {
