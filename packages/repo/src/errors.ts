@@ -29,6 +29,8 @@ export const ErrorCodes = {
   DOC_UNAVAILABLE: "DOC_UNAVAILABLE",
   /** The document was deleted. */
   DOC_DELETED: "DOC_DELETED",
+  /** The document was closed: get it again from the repo to use it. */
+  DOC_CLOSED: "DOC_CLOSED",
   /** A wait ran past its deadline. */
   TIMEOUT: "TIMEOUT",
   /** The operation was aborted by its caller (an AbortSignal). */

@@ -15,6 +15,8 @@ export type PeerMessage =
   | DocUnavailable
   | DocUpdate
   | DocDelete
+  | DocAck
+  | DocClose
   | RoomJoin
   | RoomSnapshot
   | RoomMemberJoined
@@ -45,11 +47,17 @@ export interface Pong {
   type: "pong"
 }
 
+/**
+ * Replies echo the request's `id` as `ref`, and so do errors about a request: a peer can match
+ * every answer to its question.
+ */
+
 /** "Send me what I lack of this document, and keep me posted." `version` is an encoded version vector. */
 export interface SyncRequest {
   type: "sync-request"
   docId: DocId
   version: Uint8Array
+  id?: number
 }
 
 /** The answer: what the requester lacked (a snapshot when it had nothing), and the responder's version. */
@@ -58,12 +66,14 @@ export interface SyncResponse {
   docId: DocId
   version: Uint8Array
   data: Uint8Array
+  ref?: number
 }
 
 /** The responder has nothing of this document (it checked its storage first). */
 export interface DocUnavailable {
   type: "doc-unavailable"
   docId: DocId
+  ref?: number
 }
 
 /** A live update: Loro update bytes. */
@@ -75,6 +85,22 @@ export interface DocUpdate {
 
 export interface DocDelete {
   type: "doc-delete"
+  docId: DocId
+}
+
+/**
+ * A peer with durable storage has written the document up to `version` (an encoded version
+ * vector): the updates it covers survive a crash of that peer.
+ */
+export interface DocAck {
+  type: "doc-ack"
+  docId: DocId
+  version: Uint8Array
+}
+
+/** The sender closed the document: stop sending it updates on this channel. */
+export interface DocClose {
+  type: "doc-close"
   docId: DocId
 }
 
@@ -99,6 +125,7 @@ export interface RoomJoin {
   session: string
   seq: number
   presence: Json
+  id?: number
 }
 
 /** The members the responder knows (for a relay: all of them), the joiner included. */
@@ -106,6 +133,7 @@ export interface RoomSnapshot {
   type: "room-snapshot"
   roomId: RoomId
   members: MemberState[]
+  ref?: number
 }
 
 /** A relay announces a member that joined through another channel. */

@@ -1,12 +1,13 @@
-import type {
-  Bridge,
-  Channel,
-  DocHandle,
-  NetworkAdapter,
-  NetworkEvents,
-  PeerMessage,
-  StorageAdapter,
-  StoredDoc,
+import {
+  type Bridge,
+  type Channel,
+  type DocHandle,
+  MemoryStorage,
+  type NetworkAdapter,
+  type NetworkEvents,
+  type PeerMessage,
+  type StorageAdapter,
+  type StoredDoc,
 } from "@tandem/repo"
 
 export function text(handle: DocHandle): string {
@@ -120,4 +121,33 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = r
   })
   return { promise, resolve }
+}
+
+/** Resolves with the next event of that name on a room (or anything with `on`). */
+export function next<T>(
+  emitter: { on(event: never, listener: (arg: T) => void): () => void },
+  event: string,
+  matches: (arg: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const stop = (emitter.on as (event: string, listener: (arg: T) => void) => () => void)(event, (arg) => {
+      if (!matches(arg)) return
+      stop()
+      resolve(arg)
+    })
+  })
+}
+
+/** Re-checks `condition` until it holds or `ms` pass (for outcomes that arrive by a timer). */
+export async function eventually(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition did not hold in time")
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** Memory storage that claims durability: for protocol tests of acknowledgements (not of disks). */
+export class DurableMemoryStorage extends MemoryStorage {
+  readonly durable = true
 }

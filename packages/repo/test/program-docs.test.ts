@@ -15,6 +15,7 @@ const bytes = new Uint8Array([1, 2, 3])
 function model(options: {
   relay?: boolean
   storage?: boolean
+  durable?: boolean
   starting?: number
   channels?: Record<string, ReturnType<typeof peer> | null>
   docs?: DocModel[]
@@ -22,11 +23,12 @@ function model(options: {
   const base = initialModel({
     self: { ...self, relay: options.relay ?? false },
     hasStorage: options.storage ?? false,
+    durable: options.durable ?? false,
     adapters: options.starting ?? 0,
   })
   let channels = base.channels
   for (const [id, info] of Object.entries(options.channels ?? {})) {
-    channels = channels.set(id, { id, peer: info, docs: I.Set() })
+    channels = channels.set(id, { id, peer: info, docs: I.Set(), rooms: I.Set() })
   }
   let docs = base.docs
   for (const doc of options.docs ?? []) docs = docs.set(doc.id, doc)
@@ -93,7 +95,7 @@ const cases: Case[] = [
     model: model({
       storage: true,
       channels: { c1: peer("a"), c2: peer("b") },
-      docs: [doc("d", { storage: "reading", deferred: I.Map([["c1", v]]) })],
+      docs: [doc("d", { storage: "reading", deferred: I.Map([["c1", { version: v, ref: 7 }]]) })],
     }),
     msg: {
       type: "storage/loaded",
@@ -104,7 +106,7 @@ const cases: Case[] = [
       mergedUnsaved: false,
     },
     commands: [
-      { type: "answer-sync", to: "c1", docId: "d", theirVersion: v },
+      { type: "answer-sync", to: "c1", docId: "d", theirVersion: v, ref: 7 },
       { type: "request-sync", to: ["c2"], docId: "d" },
       { type: "emit", event: { type: "doc-status", docId: "d", status: "ready" } },
     ],
@@ -112,8 +114,8 @@ const cases: Case[] = [
   {
     name: "a peer without the document, storage or relay role says unavailable and keeps nothing",
     model: model({ channels: { c1: peer("a") } }),
-    msg: received("c1", { type: "sync-request", docId: "d", version: v }),
-    commands: [{ type: "send", to: ["c1"], message: { type: "doc-unavailable", docId: "d" } }],
+    msg: received("c1", { type: "sync-request", docId: "d", version: v, id: 3 }),
+    commands: [{ type: "send", to: ["c1"], message: { type: "doc-unavailable", docId: "d", ref: 3 } }],
     check: (next) => expect(next.docs.has("d")).toBe(false),
   },
   {
@@ -262,7 +264,7 @@ const cases: Case[] = [
         to: ["c1"],
         message: { type: "error", code: "UNSUPPORTED_PROTOCOL", message: expect.stringContaining("99") },
       },
-      { type: "close", channelId: "c1" },
+      { type: "close", channelId: "c1", code: "UNSUPPORTED_PROTOCOL", reason: expect.stringContaining("99") },
     ],
   },
   {
@@ -275,8 +277,59 @@ const cases: Case[] = [
         to: ["c1"],
         message: { type: "error", code: "INVALID_MESSAGE", message: "expected hello first" },
       },
-      { type: "close", channelId: "c1" },
+      { type: "close", channelId: "c1", code: "INVALID_MESSAGE", reason: "expected hello first" },
     ],
+  },
+  {
+    name: "a relay with durable storage notes whose update waits for the next write",
+    model: model({
+      relay: true,
+      storage: true,
+      durable: true,
+      channels: { c1: peer("a") },
+      docs: [doc("d", { storage: "found", hasContent: true, status: "ready", synced: I.Set(["c1"]) })],
+    }),
+    msg: received("c1", { type: "doc-update", docId: "d", data: bytes }),
+    commands: [{ type: "import", docId: "d", data: bytes, from: "c1", relayTo: [] }],
+    check: (next) => expect(next.docs.get("d")?.save.unacked.toArray()).toEqual(["c1"]),
+  },
+  {
+    name: "a write that lands acknowledges the channels whose updates it covers",
+    model: model({
+      storage: true,
+      durable: true,
+      channels: { c1: peer("a"), c2: peer("b") },
+      docs: [
+        doc("d", {
+          storage: "found",
+          synced: I.Set(["c1", "c2"]),
+          save: { ...newDoc("d", true, true).save, writing: true, snapshotBytes: 100, acking: I.Set(["c1"]) },
+        }),
+      ],
+    }),
+    msg: { type: "storage/saved", docId: "d", compacted: false, bytes: 10 },
+    commands: [{ type: "send-ack", docId: "d", to: ["c1"] }],
+  },
+  {
+    name: "a channel that closed the document gets no more of it, and the idle document is set to leave",
+    model: model({
+      relay: true,
+      channels: { c1: peer("a") },
+      docs: [
+        doc("d", {
+          wanted: false,
+          storage: "found",
+          hasContent: true,
+          status: "ready",
+          synced: I.Set(["c1"]),
+        }),
+      ],
+    }),
+    msg: received("c1", { type: "doc-close", docId: "d" }),
+    commands: [
+      { type: "schedule", id: "evict:d", delay: 60_000, message: { type: "timer/evict", docId: "d" } },
+    ],
+    check: (next) => expect(next.docs.get("d")?.synced.size).toBe(0),
   },
   {
     name: "a deleted document is never resurrected by a late update",

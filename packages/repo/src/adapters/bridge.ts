@@ -56,8 +56,17 @@ export class Bridge {
   heal(): void {
     this.#faults = {}
     this.#cut.clear()
+    this.#reset((link) => link.lossy || !link.a.open || !link.b.open)
+  }
+
+  /** Breaks every link abruptly and opens it again at once, as a dropped and restored connection. */
+  reset(): void {
+    this.#reset(() => true)
+  }
+
+  #reset(which: (link: Link) => boolean): void {
     for (const link of [...this.#links]) {
-      if (!link.lossy && link.a.open && link.b.open) continue
+      if (!which(link)) continue
       this.#links.delete(link)
       for (const end of [link.a, link.b]) {
         if (end.open) {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../errors.js"
 import type { PeerMessage } from "../peer-message.js"
 
 /**
@@ -6,8 +7,11 @@ import type { PeerMessage } from "../peer-message.js"
  */
 export interface Channel {
   send(message: PeerMessage): void
-  /** Closes the connection. `clean` says whether the far end should treat it as a goodbye. */
-  close(clean: boolean): void
+  /**
+   * Closes the connection. `clean` says whether the far end should treat it as a goodbye; `code`
+   * says why when the repo closes it for a reason (a refused handshake, a dead connection).
+   */
+  close(clean: boolean, code?: ErrorCode, reason?: string): void
 }
 
 export interface ChannelClosed {

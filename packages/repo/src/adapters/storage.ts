@@ -13,6 +13,11 @@ export interface StoredDoc {
  * flight, so an adapter needs no locking of its own for one document.
  */
 export interface StorageAdapter {
+  /**
+   * What this storage writes survives a crash of the process (files fsynced, IndexedDB). A relay
+   * acknowledges client updates only when its storage is durable.
+   */
+  readonly durable?: boolean
   /** Everything stored for the document, or `undefined` if nothing is. */
   load(docId: DocId): Promise<StoredDoc | undefined>
   /** Appends an incremental update. Resolves once it is durable. */

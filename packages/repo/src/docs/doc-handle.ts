@@ -17,9 +17,22 @@ export interface DocChange {
   batch: LoroEventBatch
 }
 
+/** Whether this repo's own changes are safe on a durable peer (a relay with durable storage). */
+export type SyncStatus = "saving" | "saved"
+
 interface HandleEvents {
   change: [DocChange]
   status: [DocStatus]
+  "sync-status": [SyncStatus]
+}
+
+/** What a handle needs from its repo. */
+export interface HandleHost {
+  /** The peer whose bytes are being imported right now, if any. */
+  importingFrom(): PeerId | undefined
+  /** Every change made here is acknowledged by a durable peer. */
+  acknowledged(): boolean
+  close(): void
 }
 
 export interface WhenReadyOptions {
@@ -35,23 +48,40 @@ export interface WhenReadyOptions {
 export class DocHandle<T extends Record<string, Container> = Record<string, Container>> {
   readonly #events = new EventEmitter<HandleEvents>()
   #status: DocStatus = "loading"
+  #syncStatus: SyncStatus = "saved"
   #unsubscribeDoc: (() => void) | null = null
+  readonly #unsubscribeLocal: () => void
 
   constructor(
     readonly docId: DocId,
     readonly doc: LoroDoc<T>,
-    private readonly importingFrom: () => PeerId | undefined,
-  ) {}
+    private readonly host: HandleHost,
+  ) {
+    this.#unsubscribeLocal = doc.subscribeLocalUpdates(() => this.#setSyncStatus("saving"))
+  }
 
-  /** `loading` until storage or a peer answered; then `ready`, `unavailable` or `deleted`. */
+  /** `loading` until storage or a peer answered; then `ready` or `unavailable`; at the end `deleted` or `closed`. */
   get status(): DocStatus {
     return this.#status
+  }
+
+  /** `saved` once every change made here is acknowledged by a durable peer, else `saving`. */
+  get syncStatus(): SyncStatus {
+    return this.#syncStatus
+  }
+
+  /** Writes what is pending, stops syncing the document and frees it. `repo.get` opens it again. */
+  close(): void {
+    this.host.close()
   }
 
   /** Runs `fn` on the document and commits what it did as one change. */
   change(fn: (doc: LoroDoc<T>) => void, options: { origin?: string; message?: string } = {}): void {
     if (this.#status === "deleted") {
       throw new TandemError("DOC_DELETED", `document ${this.docId} was deleted`)
+    }
+    if (this.#status === "closed") {
+      throw new TandemError("DOC_CLOSED", `document ${this.docId} was closed: get it from the repo again`)
     }
     fn(this.doc)
     this.doc.commit(options)
@@ -60,6 +90,7 @@ export class DocHandle<T extends Record<string, Container> = Record<string, Cont
   /** Listens for changes, local and remote. Returns the function that stops listening. */
   on(event: "change", listener: (change: DocChange) => void): () => void
   on(event: "status", listener: (status: DocStatus) => void): () => void
+  on(event: "sync-status", listener: (status: SyncStatus) => void): () => void
   on(event: keyof HandleEvents, listener: (arg: never) => void): () => void {
     if (event === "change") this.#watchDoc()
     this.#events.on(event, listener as never)
@@ -105,12 +136,62 @@ export class DocHandle<T extends Record<string, Container> = Record<string, Cont
     })
   }
 
+  /**
+   * Resolves once every change made here so far is acknowledged by a durable peer: it survives a
+   * crash of that peer. Rejects at the timeout (`TIMEOUT`) or when aborted (`ABORTED`).
+   */
+  whenAcknowledged(options: WhenReadyOptions = {}): Promise<void> {
+    if (this.#syncStatus === "saved") return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const { timeout, signal } = options
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const done = () => {
+        stop()
+        clearTimeout(timer)
+        signal?.removeEventListener("abort", aborted)
+      }
+      const stop = this.on("sync-status", (status) => {
+        if (status !== "saved") return
+        done()
+        resolve()
+      })
+      const aborted = () => {
+        done()
+        reject(new TandemError("ABORTED", `waiting for ${this.docId} to be acknowledged was aborted`))
+      }
+      if (signal?.aborted) return aborted()
+      signal?.addEventListener("abort", aborted, { once: true })
+      if (timeout !== undefined) {
+        timer = setTimeout(() => {
+          done()
+          reject(new TandemError("TIMEOUT", `${this.docId} was not acknowledged after ${timeout} ms`))
+        }, timeout)
+      }
+    })
+  }
+
   /** @internal The repo reports status changes here. */
   setStatus(status: DocStatus): void {
     if (status === this.#status) return
     this.#status = status
-    if (status === "deleted") this.#unwatchDoc()
+    if (status === "deleted" || status === "closed") {
+      this.#unwatchDoc()
+      this.#unsubscribeLocal()
+    }
     this.#events.emit("status", status)
+  }
+
+  /** @internal The repo reports acknowledgements here. */
+  acknowledgementsChanged(): void {
+    if (this.host.acknowledged()) this.#setSyncStatus("saved")
+  }
+
+  #setSyncStatus(status: SyncStatus): void {
+    if (status === this.#syncStatus) return
+    // A local change already acknowledged (it can happen within one import) stays saved.
+    if (status === "saving" && this.host.acknowledged()) return
+    this.#syncStatus = status
+    this.#events.emit("sync-status", status)
   }
 
   #settled(): Promise<"ready" | "unavailable"> | null {
@@ -120,6 +201,8 @@ export class DocHandle<T extends Record<string, Container> = Record<string, Cont
         return Promise.resolve(this.#status)
       case "deleted":
         return Promise.reject(new TandemError("DOC_DELETED", `document ${this.docId} was deleted`))
+      case "closed":
+        return Promise.reject(new TandemError("DOC_CLOSED", `document ${this.docId} was closed`))
       case "loading":
         return null
     }
@@ -133,7 +216,7 @@ export class DocHandle<T extends Record<string, Container> = Record<string, Cont
       this.#events.emit("change", {
         local,
         origin: local ? batch.origin || undefined : undefined,
-        from: local ? undefined : this.importingFrom(),
+        from: local ? undefined : this.host.importingFrom(),
         batch,
       })
     })

@@ -4,6 +4,7 @@ import type { ChannelId } from "../types.js"
 import type { Command } from "./commands.js"
 import { channelEstablished, channelGone } from "./docs.js"
 import type { Model } from "./model.js"
+import { roomsOnClosed, roomsOnEstablished } from "./rooms.js"
 import { type Step, unchanged } from "./step.js"
 
 // Channel lifecycle: a channel is *handshaking* until the far end's hello arrives, then
@@ -23,6 +24,7 @@ export function channelOpened(model: Model, channelId: ChannelId): Step {
     id: channelId,
     peer: null,
     docs: I.Set(),
+    rooms: I.Set(),
   })
   return [{ ...model, channels }, [{ type: "send", to: [channelId], message: hello }]]
 }
@@ -30,7 +32,11 @@ export function channelOpened(model: Model, channelId: ChannelId): Step {
 export function helloReceived(model: Model, channelId: ChannelId, hello: Hello): Step {
   const channel = model.channels.get(channelId)
   if (!channel) return unchanged(model)
-  if (channel.peer) return refuse(model, channelId, "INVALID_MESSAGE", "hello was already received")
+  if (channel.peer) {
+    // A repeat of the same hello (a duplicated message) is harmless; a different one is not.
+    const same = channel.peer.peerId === hello.peerId && channel.peer.session === hello.session
+    return same ? unchanged(model) : refuse(model, channelId, "INVALID_MESSAGE", "hello was already received")
+  }
   if (hello.protocol < MIN_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
     return refuse(
       model,
@@ -47,10 +53,14 @@ export function helloReceived(model: Model, channelId: ChannelId, hello: Hello):
   }
   const next = { ...model, channels: model.channels.set(channelId, { ...channel, peer }) }
   const [synced, requests] = channelEstablished(next, channelId)
-  return [synced, [{ type: "emit", event: { type: "peer-connected", channelId, peer } }, ...requests]]
+  const [joined, joins] = roomsOnEstablished(synced, channelId)
+  return [
+    joined,
+    [{ type: "emit", event: { type: "peer-connected", channelId, peer } }, ...requests, ...joins],
+  ]
 }
 
-export function channelClosed(model: Model, channelId: ChannelId): Step {
+export function channelClosed(model: Model, channelId: ChannelId, clean: boolean, now: number): Step {
   const channel = model.channels.get(channelId)
   if (!channel) return unchanged(model)
   const next = { ...model, channels: model.channels.remove(channelId) }
@@ -59,7 +69,8 @@ export function channelClosed(model: Model, channelId: ChannelId): Step {
     commands.push({ type: "emit", event: { type: "peer-disconnected", channelId, peer: channel.peer } })
   }
   const [settled, events] = channelGone(next, channelId, channel.docs)
-  return [settled, [...commands, ...events]]
+  const [left, leaves] = roomsOnClosed(settled, channel, clean, now)
+  return [left, [...commands, ...events, ...leaves]]
 }
 
 /** Tells the far end what was wrong and closes the channel. */
@@ -73,7 +84,7 @@ export function refuse(
     model,
     [
       { type: "send", to: [channelId], message: { type: "error", code, message } },
-      { type: "close", channelId },
+      { type: "close", channelId, code, reason: message },
     ],
   ]
 }

@@ -1,8 +1,11 @@
 import type { DocDelete, DocUpdate, SyncRequest, SyncResponse } from "../peer-message.js"
 import type { ChannelId, DocId } from "../types.js"
 import type { Command } from "./commands.js"
+import { established, finish, link, putDoc, settleAll } from "./doc-state.js"
+import { scheduleEviction } from "./lifecycle.js"
 import type { Msg } from "./messages.js"
-import { type DocModel, type DocStatus, type Model, newDoc } from "./model.js"
+import { type DocModel, type Model, newDoc } from "./model.js"
+import { ackIfWritten, markDirty, saveFailed, saveTimer } from "./saving.js"
 import { type Step, unchanged } from "./step.js"
 
 // The document half of the synchronizer. A document is *synced* over a channel once either side
@@ -61,8 +64,8 @@ function storageSettled(model: Model, doc: DocModel): Step {
   const commands: Command[] = []
   let next: DocModel = { ...doc, deferred: doc.deferred.clear() }
   let base = putDoc(model, next)
-  for (const [channelId, theirVersion] of doc.deferred) {
-    const [answered, answer] = answerRequest(base, next, channelId, theirVersion)
+  for (const [channelId, request] of doc.deferred) {
+    const [answered, answer] = answerRequest(base, next, channelId, request.version, request.ref)
     base = answered
     next = base.docs.get(doc.id) ?? next
     commands.push(...answer)
@@ -74,22 +77,6 @@ function storageSettled(model: Model, doc: DocModel): Step {
   if (!next.wanted) return finish(base, next, commands)
   const [requested, requests] = requestWhereMissing(base, next)
   return [requested, [...commands, ...requests]]
-}
-
-export function storageSaved(model: Model, msg: Msgs<"storage/saved">): Step {
-  const doc = model.docs.get(msg.docId)
-  if (!doc) return unchanged(model)
-  const save = msg.compacted
-    ? { ...doc.save, writing: false, compactNext: false, snapshotBytes: msg.bytes, updateBytes: 0 }
-    : { ...doc.save, writing: false, updateBytes: doc.save.updateBytes + msg.bytes }
-  const commands: Command[] = []
-  let next: DocModel = { ...doc, save }
-  // Incremental updates that outgrew the snapshot are folded into a new one.
-  if (!msg.compacted && save.updateBytes > save.snapshotBytes) {
-    next = { ...next, save: { ...next.save, dirty: true, compactNext: true } }
-  }
-  if (next.save.dirty) next = schedule(model, next, commands, model.config.saveDelay)
-  return [putDoc(model, next), commands]
 }
 
 export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
@@ -114,31 +101,10 @@ export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
     return [settled, [...commands, ...more]]
   }
   if (msg.operation === "save") {
-    const failed = { ...doc, save: { ...doc.save, writing: false, dirty: true } }
-    return [putDoc(model, schedule(model, failed, commands, model.config.saveRetryDelay)), commands]
+    const [retried, retry] = saveFailed(model, doc)
+    return [retried, [...commands, ...retry]]
   }
   return [model, commands]
-}
-
-export function saveDue(model: Model, msg: Msgs<"timer/save">): Step {
-  const doc = model.docs.get(msg.docId)
-  if (!doc) return unchanged(model)
-  const save = { ...doc.save, scheduled: false }
-  if (!save.dirty || save.writing) return [putDoc(model, { ...doc, save }), []]
-  return writeNow(model, { ...doc, save })
-}
-
-export function flush(model: Model): Step {
-  let next = model
-  const commands: Command[] = []
-  for (const doc of model.docs.values()) {
-    if (!doc.save.dirty || doc.save.writing) continue
-    if (doc.save.scheduled) commands.push({ type: "cancel", id: saveTimer(doc.id) })
-    const [written, write] = writeNow(next, { ...doc, save: { ...doc.save, scheduled: false } })
-    next = written
-    commands.push(...write)
-  }
-  return [next, commands]
 }
 
 export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
@@ -160,6 +126,7 @@ export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
   }
   let next = doc
   if (msg.applied) next = markDirty(model, { ...next, hasContent: true }, commands)
+  else next = ackIfWritten(next, msg.from, commands)
   // Bytes that wait for changes we never saw reveal a gap: the sender can fill it.
   if (msg.pending && !next.awaiting.has(msg.from) && model.channels.has(msg.from)) {
     next = { ...next, awaiting: next.awaiting.add(msg.from) }
@@ -181,7 +148,7 @@ export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): 
   }
   const existing = model.docs.get(msg.docId)
   if (!existing && !model.self.relay && !model.hasStorage) {
-    return [model, [unavailable(from, msg.docId)]]
+    return [model, [unavailable(from, msg.docId, msg.id)]]
   }
   const commands: Command[] = []
   let base = model
@@ -192,11 +159,11 @@ export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): 
     if (doc.storage === "reading") commands.push({ type: "load", docId: doc.id })
   }
   if (doc.storage === "reading") {
-    doc = { ...doc, deferred: doc.deferred.set(from, msg.version) }
+    doc = { ...doc, deferred: doc.deferred.set(from, { version: msg.version, ref: msg.id }) }
     return [link(putDoc(base, doc), from, doc.id), commands]
   }
   base = putDoc(base, doc)
-  const [answered, answer] = answerRequest(base, doc, from, msg.version)
+  const [answered, answer] = answerRequest(base, doc, from, msg.version, msg.id)
   return [answered, [...commands, ...answer]]
 }
 
@@ -250,6 +217,9 @@ export function updateReceived(model: Model, from: ChannelId, msg: DocUpdate): S
     doc = { ...doc, synced: doc.synced.add(from) }
     base = link(base, from, doc.id)
   }
+  if (model.durable && !doc.save.unacked.has(from)) {
+    doc = { ...doc, save: { ...doc.save, unacked: doc.save.unacked.add(from) } }
+  }
   commands.push({
     type: "import",
     docId: doc.id,
@@ -267,17 +237,22 @@ export function deleteReceived(model: Model, from: ChannelId, msg: DocDelete): S
 /** A channel went away: it no longer syncs, is no longer awaited, and needs no answer. */
 export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable<DocId>): Step {
   let docs = model.docs
+  const commands: Command[] = []
   for (const docId of docIds) {
     const doc = docs.get(docId)
     if (!doc) continue
-    docs = docs.set(docId, {
+    const { save } = doc
+    const gone: DocModel = {
       ...doc,
       synced: doc.synced.remove(channelId),
       awaiting: doc.awaiting.remove(channelId),
       deferred: doc.deferred.remove(channelId),
-    })
+      save: { ...save, unacked: save.unacked.remove(channelId), acking: save.acking.remove(channelId) },
+    }
+    docs = docs.set(docId, scheduleEviction(model, gone, commands))
   }
-  return settleAll({ ...model, docs }, docIds)
+  const [settled, events] = settleAll({ ...model, docs }, docIds)
+  return [settled, [...commands, ...events]]
 }
 
 /** A channel finished its handshake: ask it for every document the application opened. */
@@ -295,15 +270,21 @@ export function channelEstablished(model: Model, channelId: ChannelId): Step {
 
 // --- helpers ---
 
-function answerRequest(model: Model, doc: DocModel, from: ChannelId, theirVersion: Uint8Array): Step {
+function answerRequest(
+  model: Model,
+  doc: DocModel,
+  from: ChannelId,
+  theirVersion: Uint8Array,
+  ref: number | undefined,
+): Step {
   if (!model.channels.has(from)) return unchanged(model)
   if (!doc.hasContent && !doc.wanted && !model.self.relay) {
     // It has nothing we keep for others: no subscription, just the answer.
-    return [model, [unavailable(from, doc.id)]]
+    return [model, [unavailable(from, doc.id, ref)]]
   }
   const answer: Command = doc.hasContent
-    ? { type: "answer-sync", to: from, docId: doc.id, theirVersion }
-    : unavailable(from, doc.id)
+    ? { type: "answer-sync", to: from, docId: doc.id, theirVersion, ref }
+    : unavailable(from, doc.id, ref)
   const next = { ...doc, synced: doc.synced.add(from) }
   return [link(putDoc(model, next), from, doc.id), [answer]]
 }
@@ -343,92 +324,12 @@ function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
   return [{ ...model, docs: model.docs.remove(docId), deleted: model.deleted.add(docId) }, commands]
 }
 
-function markDirty(model: Model, doc: DocModel, commands: Command[]): DocModel {
-  if (!model.hasStorage || doc.storage === "failed") return doc
-  const dirty = { ...doc, save: { ...doc.save, dirty: true } }
-  return schedule(model, dirty, commands, model.config.saveDelay)
-}
-
-function schedule(model: Model, doc: DocModel, commands: Command[], delay: number): DocModel {
-  if (doc.save.scheduled || doc.save.writing || !model.hasStorage) return doc
-  commands.push({
-    type: "schedule",
-    id: saveTimer(doc.id),
-    delay,
-    message: { type: "timer/save", docId: doc.id },
-  })
-  return { ...doc, save: { ...doc.save, scheduled: true } }
-}
-
-function writeNow(model: Model, doc: DocModel): Step {
-  const { save } = doc
-  const compact = save.compactNext || save.snapshotBytes === 0 || save.updateBytes > save.snapshotBytes
-  const next = { ...doc, save: { ...save, dirty: false, writing: true } }
-  return [putDoc(model, next), [{ type: "save", docId: doc.id, compact }]]
-}
-
-export function saveTimer(docId: DocId): string {
-  return `save:${docId}`
-}
-
 function relayTargets(model: Model, doc: DocModel, from: ChannelId): ChannelId[] {
   if (!model.self.relay) return []
   return established(model, doc.synced).filter((id) => id !== from)
 }
 
-function established(model: Model, ids: Iterable<ChannelId>): ChannelId[] {
-  const out: ChannelId[] = []
-  for (const id of ids) if (model.channels.get(id)?.peer) out.push(id)
-  return out
-}
-
-function unavailable(to: ChannelId, docId: DocId): Command {
-  return { type: "send", to: [to], message: { type: "doc-unavailable", docId } }
-}
-
-function putDoc(model: Model, doc: DocModel): Model {
-  return { ...model, docs: model.docs.set(doc.id, doc) }
-}
-
-function link(model: Model, channelId: ChannelId, docId: DocId): Model {
-  const channel = model.channels.get(channelId)
-  if (!channel || channel.docs.has(docId)) return model
-  return {
-    ...model,
-    channels: model.channels.set(channelId, { ...channel, docs: channel.docs.add(docId) }),
-  }
-}
-
-/** Stores the document and reports its status if it changed. */
-function finish(model: Model, doc: DocModel, commands: Command[]): Step {
-  const status = statusOf(model, doc)
-  if (status === doc.status) return [putDoc(model, doc), commands]
-  return [
-    putDoc(model, { ...doc, status }),
-    [...commands, { type: "emit", event: { type: "doc-status", docId: doc.id, status } }],
-  ]
-}
-
-function settleAll(model: Model, docIds: Iterable<DocId>): Step {
-  let next = model
-  const commands: Command[] = []
-  for (const docId of docIds) {
-    const doc = next.docs.get(docId)
-    if (!doc || doc.status !== "loading") continue
-    const [settled, events] = finish(next, doc, [])
-    next = settled
-    commands.push(...events)
-  }
-  return [next, commands]
-}
-
-function statusOf(model: Model, doc: DocModel): DocStatus {
-  if (doc.status === "deleted") return "deleted"
-  if (doc.hasContent) return "ready"
-  if (doc.storage === "reading" || model.adaptersStarting > 0 || doc.awaiting.size > 0) {
-    return "loading"
-  }
-  // A channel still shaking hands may be about to bring the document.
-  if (model.channels.some((channel) => channel.peer === null)) return "loading"
-  return "unavailable"
+function unavailable(to: ChannelId, docId: DocId, ref: number | undefined): Command {
+  const message = ref === undefined ? { docId } : { docId, ref }
+  return { type: "send", to: [to], message: { type: "doc-unavailable", ...message } }
 }

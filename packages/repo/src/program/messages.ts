@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../errors.js"
 import type { PeerMessage } from "../peer-message.js"
-import type { ChannelId, DocId, RoomId } from "../types.js"
+import type { ChannelId, DocId, Json, PeerId, RoomId } from "../types.js"
 
 /**
  * Every message the synchronizer handles, in one place. The runtime turns what happens (an API
@@ -13,10 +13,24 @@ export type Msg = AppMsg | NetworkMsg | StorageMsg | DocStoreMsg | TimerMsg
 export type AppMsg =
   | { type: "doc/open"; docId: DocId }
   | { type: "doc/delete"; docId: DocId }
+  /** The application is done with the document: write it, unsubscribe, free it. */
+  | { type: "doc/close"; docId: DocId }
   /** A local commit: Loro update bytes of that commit only. */
   | { type: "doc/local-change"; docId: DocId; data: Uint8Array }
   /** Write every pending change now. */
   | { type: "repo/flush" }
+  | { type: "room/join"; roomId: RoomId; now: number }
+  | { type: "room/leave"; roomId: RoomId; now: number }
+  /** The application changed this repo's presence in a room (the runtime holds the value). */
+  | { type: "room/presence-changed"; roomId: RoomId; now: number }
+  | {
+      type: "room/broadcast"
+      roomId: RoomId
+      event: string
+      payload: Json
+      /** A request id when the caller waits for a delivery count. */
+      ack: number | null
+    }
 
 /** From network adapters. */
 export type NetworkMsg =
@@ -54,7 +68,12 @@ export type DocStoreMsg = {
 }
 
 /** Timers the program scheduled, stamped with the time they fired. */
-export type TimerMsg = { type: "timer/save"; docId: DocId }
+export type TimerMsg =
+  | { type: "timer/save"; docId: DocId }
+  | { type: "timer/evict"; docId: DocId }
+  | { type: "timer/presence"; roomId: RoomId; now: number }
+  | { type: "timer/member-grace"; roomId: RoomId; peerId: PeerId; now: number }
+  | { type: "timer/room-linger"; roomId: RoomId; now: number }
 
 /** An error to tell the application about (and, for the far end's errors, which request). */
 export interface ReportedError {

@@ -1,5 +1,5 @@
 import * as I from "immutable"
-import type { ChannelId, DocId, PeerInfo } from "../types.js"
+import type { ChannelId, DocId, Identity, PeerId, PeerInfo, RoomId } from "../types.js"
 
 /**
  * Everything the synchronizer knows, as plain immutable data. Loro documents, presence values and
@@ -9,12 +9,21 @@ export interface Model {
   readonly self: PeerInfo
   readonly config: ProgramConfig
   readonly hasStorage: boolean
+  /** Storage survives a crash: updates from peers are acknowledged once written. */
+  readonly durable: boolean
+  /** The repo has network adapters: with no channel open, it is offline rather than alone. */
+  readonly hasNetwork: boolean
   /** Adapters still making their first attempt to reach peers. */
   readonly adaptersStarting: number
   readonly channels: I.Map<ChannelId, ChannelModel>
   readonly docs: I.Map<DocId, DocModel>
   /** Documents deleted during this run: later updates for them are ignored. */
   readonly deleted: I.Set<DocId>
+  readonly rooms: I.Map<RoomId, RoomModel>
+  /** Orders everything this repo says in rooms (joins, presence, leaves, broadcasts). */
+  readonly roomClock: number
+  /** Broadcasts waiting for delivery counts, by request id. */
+  readonly acks: I.Map<number, PendingAck>
 }
 
 export interface ProgramConfig {
@@ -22,6 +31,20 @@ export interface ProgramConfig {
   readonly saveDelay: number
   /** How long a failed storage write waits before it is tried again (ms). */
   readonly saveRetryDelay: number
+  /** A document nobody opened or syncs leaves memory after this long (ms); storage keeps it. */
+  readonly evictAfter: number
+  /** How long an empty room lingers before it is destroyed (ms). */
+  readonly roomLinger: number
+  /** How long a member whose connection dropped stays listed, waiting for it to come back (ms). */
+  readonly reconnectGrace: number
+  /** Presence changes within this window go out as one message (ms). */
+  readonly presenceThrottle: number
+  /** Joins past this many members are refused with `ROOM_FULL`. */
+  readonly maxMembersPerRoom: number
+  /** A channel's joins past this many rooms are refused with `TOO_MANY_ROOMS`. */
+  readonly maxRoomsPerChannel: number
+  /** Broadcasts kept per room while offline; past it the oldest is dropped. */
+  readonly offlineBroadcasts: number
 }
 
 export interface ChannelModel {
@@ -30,9 +53,11 @@ export interface ChannelModel {
   readonly peer: PeerInfo | null
   /** Documents this channel takes part in, so closing it touches only those. */
   readonly docs: I.Set<DocId>
+  /** Rooms this channel takes part in. */
+  readonly rooms: I.Set<RoomId>
 }
 
-export type DocStatus = "loading" | "ready" | "unavailable" | "deleted"
+export type DocStatus = "loading" | "ready" | "unavailable" | "deleted" | "closed"
 
 export interface DocModel {
   readonly id: DocId
@@ -50,9 +75,18 @@ export interface DocModel {
   readonly synced: I.Set<ChannelId>
   /** Channels asked for the document that have not answered yet. */
   readonly awaiting: I.Set<ChannelId>
-  /** Requests (with the asker's version) that arrived while storage was being read. */
-  readonly deferred: I.Map<ChannelId, Uint8Array>
+  /** Requests (the asker's version and request id) that arrived while storage was being read. */
+  readonly deferred: I.Map<ChannelId, DeferredRequest>
   readonly save: SaveState
+  /** The application closed it: it leaves once what it holds is written. */
+  readonly closing: boolean
+  /** An eviction check is scheduled. */
+  readonly evictScheduled: boolean
+}
+
+export interface DeferredRequest {
+  readonly version: Uint8Array
+  readonly ref: number | undefined
 }
 
 export interface SaveState {
@@ -65,16 +99,101 @@ export interface SaveState {
   /** Bytes of updates stored since the last snapshot. */
   readonly updateBytes: number
   readonly snapshotBytes: number
+  /** Channels whose updates arrived since the last write began: acknowledged after the next. */
+  readonly unacked: I.Set<ChannelId>
+  /** Channels whose updates the write in flight covers: acknowledged when it lands. */
+  readonly acking: I.Set<ChannelId>
+}
+
+export interface RoomModel {
+  readonly id: RoomId
+  /** This repo's own membership, or null when it only relays the room. */
+  readonly local: LocalMember | null
+  /** The other members, reached through channels. */
+  readonly members: I.Map<PeerId, MemberModel>
+  /**
+   * Members that left, with the last `seq` they used, so a late message from before the leave
+   * (reordered or duplicated) does not bring them back. The oldest are forgotten past a bound.
+   */
+  readonly departed: I.OrderedMap<PeerId, SessionSeq>
+  /** Channels whose far end joined here: the room's traffic goes to them. */
+  readonly followers: I.Set<ChannelId>
+  /** Channels this repo's own join went to: `joining` until their snapshot arrives. */
+  readonly upstream: I.Map<ChannelId, "joining" | "joined">
+  /** News from a channel whose snapshot has not arrived yet, applied right after it. */
+  readonly held: I.List<HeldMessage>
+  /** When the room last became empty (ms), or null while it has members. */
+  readonly emptySince: number | null
+}
+
+export interface HeldMessage {
+  readonly from: ChannelId
+  readonly message: import("../peer-message.js").PeerMessage
+}
+
+export interface LocalMember {
+  readonly joinedAt: number
+  /** The `seq` of the last thing this repo said about its membership (join or presence). */
+  readonly seq: number
+  /** A presence change waits for the throttle window to end. */
+  readonly presencePending: boolean
+  /** When presence last went out (ms). */
+  readonly presenceSentAt: number
+  /** The whole member list has been known at least once (every peer there was answered). */
+  readonly synced: boolean
+  /** Broadcasts made while offline, sent once the room is joined again (oldest first). */
+  readonly outbox: I.List<OutgoingBroadcast>
+}
+
+export interface OutgoingBroadcast {
+  readonly event: string
+  readonly payload: import("../types.js").Json
+  readonly ack: number | null
+}
+
+export interface SessionSeq {
+  readonly session: string
+  readonly seq: number
+}
+
+export interface MemberModel {
+  readonly peerId: PeerId
+  readonly session: string
+  /** The newest `seq` applied from this member: older news is dropped. */
+  readonly seq: number
+  readonly broadcastSeq: number
+  readonly userId: string | undefined
+  readonly identity: Identity
+  readonly joinedAt: number
+  /** The channel the member is reached through, and the peer at its far end. */
+  readonly via: ChannelId
+  readonly viaPeer: PeerId
+  /** Its channel dropped: it stays listed until the grace period ends. */
+  readonly disconnectedAt: number | null
+}
+
+export interface PendingAck {
+  readonly roomId: RoomId
+  readonly waiting: I.Set<ChannelId>
+  readonly delivered: number
 }
 
 export const defaultProgramConfig: ProgramConfig = {
   saveDelay: 100,
   saveRetryDelay: 1000,
+  evictAfter: 60_000,
+  roomLinger: 30_000,
+  reconnectGrace: 5_000,
+  presenceThrottle: 50,
+  maxMembersPerRoom: Number.POSITIVE_INFINITY,
+  maxRoomsPerChannel: Number.POSITIVE_INFINITY,
+  offlineBroadcasts: 100,
 }
 
 export function initialModel(options: {
   self: PeerInfo
   hasStorage: boolean
+  durable?: boolean
   adapters: number
   config?: Partial<ProgramConfig>
 }): Model {
@@ -82,10 +201,15 @@ export function initialModel(options: {
     self: options.self,
     config: { ...defaultProgramConfig, ...options.config },
     hasStorage: options.hasStorage,
+    durable: options.durable ?? false,
+    hasNetwork: options.adapters > 0,
     adaptersStarting: options.adapters,
     channels: I.Map(),
     docs: I.Map(),
     deleted: I.Set(),
+    rooms: I.Map(),
+    roomClock: 0,
+    acks: I.Map(),
   }
 }
 
@@ -106,6 +230,10 @@ export function newDoc(id: DocId, hasStorage: boolean, wanted: boolean): DocMode
       compactNext: false,
       updateBytes: 0,
       snapshotBytes: 0,
+      unacked: I.Set(),
+      acking: I.Set(),
     },
+    closing: false,
+    evictScheduled: false,
   }
 }

@@ -12,6 +12,8 @@ interface Entry {
   hasPending: boolean
   /** The last snapshot exported, reused while the document has not changed (join storms). */
   snapshot: { version: Uint8Array; bytes: Uint8Array } | null
+  /** How far durable peers acknowledged the document, per Loro peer. */
+  acked: Map<string, number>
 }
 
 export interface ImportOutcome {
@@ -50,7 +52,14 @@ export class DocStore {
     const doc = new LoroDoc()
     doc.setPeerId(randomLoroPeerId())
     const unsubscribe = doc.subscribeLocalUpdates((data) => this.onLocalUpdate(docId, data))
-    const entry: Entry = { doc, unsubscribe, savedVersion: null, hasPending: false, snapshot: null }
+    const entry: Entry = {
+      doc,
+      unsubscribe,
+      savedVersion: null,
+      hasPending: false,
+      snapshot: null,
+      acked: new Map(),
+    }
     this.#entries.set(docId, entry)
     return entry
   }
@@ -72,6 +81,31 @@ export class DocStore {
 
   dropAll(): void {
     for (const docId of [...this.#entries.keys()]) this.drop(docId)
+  }
+
+  /** The version storage holds, encoded, as an acknowledgement carries it. */
+  savedVersion(docId: DocId): Uint8Array | null {
+    return this.#entries.get(docId)?.savedVersion?.encode() ?? null
+  }
+
+  /** Records that a durable peer wrote the document up to `version`. False if the bytes are garbage. */
+  recordAck(docId: DocId, version: Uint8Array): boolean {
+    const entry = this.#entries.get(docId)
+    const acked = decodeVersion(version)
+    if (!entry || !acked) return false
+    for (const [peer, counter] of acked.toJSON()) {
+      if (counter > (entry.acked.get(peer) ?? 0)) entry.acked.set(peer, counter)
+    }
+    return true
+  }
+
+  /** Every change made in this repo has been acknowledged by a durable peer. */
+  acknowledged(docId: DocId): boolean {
+    const entry = this.#entries.get(docId)
+    if (!entry) return true
+    const own = entry.doc.peerIdStr
+    const made = entry.doc.oplogVersion().get(own) ?? 0
+    return made <= (entry.acked.get(own) ?? 0)
   }
 
   version(docId: DocId): Uint8Array {

@@ -1,5 +1,6 @@
 import type { Channel, NetworkAdapter, NetworkEvents } from "../adapters/network.js"
 import type { StorageAdapter } from "../adapters/storage.js"
+import type { ErrorCode } from "../errors.js"
 import { logger } from "../log.js"
 import type { PeerMessage } from "../peer-message.js"
 import type { Command, RepoEvent } from "../program/commands.js"
@@ -9,6 +10,7 @@ import { update } from "../program/update.js"
 import type { ChannelId, DocId } from "../types.js"
 import { DocStore } from "./doc-store.js"
 import { Keepalive, type KeepaliveOptions } from "./keepalive.js"
+import { jsonEqual, PresenceStore } from "./presence-store.js"
 import { StorageQueue } from "./storage-queue.js"
 
 const log = logger("runtime")
@@ -19,6 +21,8 @@ export interface RuntimeOptions {
   storage: StorageAdapter | undefined
   keepalive: KeepaliveOptions | false
   onEvent: (event: RepoEvent) => void
+  /** The wall clock (ms). Each repo reads only its own: peers' clocks may disagree. */
+  clock: () => number
 }
 
 /**
@@ -28,12 +32,14 @@ export interface RuntimeOptions {
 export class Runtime {
   model: Model
   readonly docs: DocStore
+  readonly presence = new PresenceStore()
   readonly #queue: Msg[] = []
   #draining = false
   #stopped = false
   readonly #channels = new Map<ChannelId, Channel>()
   readonly #channelIds = new WeakMap<Channel, ChannelId>()
   #nextChannel = 0
+  #nextRequest = 0
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #storageQueue = new StorageQueue()
   readonly #keepalive: Keepalive | null
@@ -47,8 +53,9 @@ export class Runtime {
           (channelId) => this.#send([channelId], { type: "ping" }),
           (channelId) => {
             log.info("closing channel {channelId}: silent past the keepalive timeout", { channelId })
-            this.#closeChannel(channelId, false)
+            this.#closeChannel(channelId, false, "TIMEOUT", "silent past the keepalive timeout")
           },
+          options.clock,
         )
       : null
   }
@@ -67,13 +74,13 @@ export class Runtime {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.has(channelId)) return
         this.#keepalive?.heard(channelId)
-        this.dispatch({ type: "conn/received", channelId, message, now: Date.now() })
+        this.dispatch({ type: "conn/received", channelId, message, now: this.options.clock() })
       },
       closed: (channel, how) => {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.delete(channelId)) return
         this.#keepalive?.forget(channelId)
-        this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: Date.now() })
+        this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: this.options.clock() })
       },
     }
     for (const adapter of this.options.network) {
@@ -129,6 +136,7 @@ export class Runtime {
     await this.#storageQueue.idle()
     await this.options.storage?.close?.()
     this.docs.dropAll()
+    this.presence.freeAll()
   }
 
   #execute(command: Command): void {
@@ -136,15 +144,20 @@ export class Runtime {
       case "send":
         return this.#send(command.to, command.message)
       case "close":
-        return this.#closeChannel(command.channelId, false)
+        return this.#closeChannel(command.channelId, false, command.code, command.reason)
       case "request-sync": {
         const version = this.docs.version(command.docId)
-        return this.#send(command.to, { type: "sync-request", docId: command.docId, version })
+        for (const to of command.to) {
+          this.#send([to], { type: "sync-request", docId: command.docId, version, id: ++this.#nextRequest })
+        }
+        return
       }
       case "answer-sync": {
-        const answer = this.docs.answer(command.docId, command.theirVersion)
-        if (!answer) return this.#invalid(command.to, `bad version vector for ${command.docId}`)
-        return this.#send([command.to], { type: "sync-response", docId: command.docId, ...answer })
+        const { docId, ref } = command
+        const answer = this.docs.answer(docId, command.theirVersion)
+        if (!answer) return this.#invalid(command.to, `bad version vector for ${docId}`, ref)
+        const reply = ref === undefined ? answer : { ...answer, ref }
+        return this.#send([command.to], { type: "sync-response", docId, ...reply })
       }
       case "send-missing": {
         const data = this.docs.missing(command.docId, command.theirVersion)
@@ -172,6 +185,16 @@ export class Runtime {
         return this.#save(command.docId, command.compact)
       case "remove-stored":
         return this.#remove(command.docId)
+      case "send-ack": {
+        const version = this.docs.savedVersion(command.docId)
+        if (version) this.#send(command.to, { type: "doc-ack", docId: command.docId, version })
+        return
+      }
+      case "record-ack":
+        if (this.docs.recordAck(command.docId, command.version)) {
+          this.#emit({ type: "doc-acked", docId: command.docId })
+        }
+        return
       case "drop-doc":
         return this.docs.drop(command.docId)
       case "schedule": {
@@ -181,7 +204,7 @@ export class Runtime {
           id,
           setTimeout(() => {
             this.#timers.delete(id)
-            this.dispatch(stamp(message))
+            this.dispatch(this.#stamp(message))
           }, delay),
         )
         return
@@ -192,6 +215,55 @@ export class Runtime {
         return
       case "emit":
         return this.#emit(command.event)
+      case "presence/set": {
+        const { roomId, peerId, presence } = command
+        const previous = this.presence.set(roomId, peerId, presence)
+        if (command.announce && !jsonEqual(previous, presence)) {
+          this.#emit({ type: "room-member-updated", roomId, peerId, previous, current: presence })
+        }
+        return
+      }
+      case "presence/delete":
+        return this.presence.delete(command.roomId, command.peerId)
+      case "presence/send": {
+        const { self } = this.model
+        return this.#send(command.to, {
+          type: "room-presence",
+          roomId: command.roomId,
+          peerId: self.peerId,
+          session: self.session,
+          seq: command.seq,
+          presence: this.presence.get(command.roomId, self.peerId) ?? null,
+        })
+      }
+      case "room/send-join": {
+        const presence = this.presence.get(command.roomId, this.model.self.peerId) ?? null
+        const { session } = this.model.self
+        for (const to of command.to) {
+          const id = ++this.#nextRequest
+          this.#send([to], {
+            type: "room-join",
+            roomId: command.roomId,
+            session,
+            seq: command.seq,
+            presence,
+            id,
+          })
+        }
+        return
+      }
+      case "room/send-snapshot": {
+        const { roomId } = command
+        const members = command.members.map(({ userId, ...member }) => ({
+          ...member,
+          ...(userId !== undefined && { userId }),
+          presence: this.presence.get(roomId, member.peerId) ?? null,
+        }))
+        const ref = command.ref === undefined ? {} : { ref: command.ref }
+        return this.#send([command.to], { type: "room-snapshot", roomId, members, ...ref })
+      }
+      case "room/free":
+        return this.presence.free(command.roomId)
     }
   }
 
@@ -199,17 +271,22 @@ export class Runtime {
     for (const channelId of to) this.#channels.get(channelId)?.send(message)
   }
 
-  #invalid(to: ChannelId, message: string): void {
-    this.#send([to], { type: "error", code: "INVALID_MESSAGE", message })
+  /** Timer messages that carry a time get the time they fired. */
+  #stamp(message: Msg): Msg {
+    return "now" in message ? { ...message, now: this.options.clock() } : message
   }
 
-  #closeChannel(channelId: ChannelId, clean: boolean): void {
+  #invalid(to: ChannelId, message: string, ref?: number): void {
+    this.#send([to], { type: "error", code: "INVALID_MESSAGE", message, ...(ref !== undefined && { ref }) })
+  }
+
+  #closeChannel(channelId: ChannelId, clean: boolean, code?: ErrorCode, reason?: string): void {
     const channel = this.#channels.get(channelId)
     if (!channel) return
     this.#channels.delete(channelId)
     this.#keepalive?.forget(channelId)
-    channel.close(clean)
-    this.dispatch({ type: "conn/closed", channelId, clean, now: Date.now() })
+    channel.close(clean, code, reason)
+    this.dispatch({ type: "conn/closed", channelId, clean, now: this.options.clock() })
   }
 
   #emit(event: RepoEvent): void {
@@ -270,11 +347,6 @@ export class Runtime {
       }
     })
   }
-}
-
-/** Timer messages that carry a time get the time they fired. */
-function stamp(message: Msg): Msg {
-  return "now" in message ? { ...message, now: Date.now() } : message
 }
 
 function describe(error: unknown): string {

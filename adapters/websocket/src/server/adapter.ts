@@ -1,0 +1,236 @@
+import type { IncomingMessage, Server } from "node:http"
+import type { Duplex } from "node:stream"
+import { getLogger } from "@logtape/logtape"
+import {
+  CloseCodes,
+  closeCodeFor,
+  defaultFrameLimits,
+  encodedSize,
+  encodeMessage,
+  FrameDecoder,
+  type FrameLimits,
+} from "@tandem/protocol"
+import type { Channel, ErrorCode, NetworkAdapter, NetworkEvents, PeerMessage } from "@tandem/repo"
+import { type WebSocket, WebSocketServer } from "ws"
+import { TokenBucket } from "./token-bucket.js"
+
+const log = getLogger(["tandem", "websocket", "server"])
+
+export interface ServerLimits {
+  /** Messages per second per connection, and the burst allowed above it. */
+  messagesPerSecond: number
+  burst: number
+  /** Refused messages in a row after which a connection is closed (`RATE_LIMITED`). */
+  rateLimitedBeforeClose: number
+  /** Largest presence value a client may send (bytes as encoded): `PRESENCE_TOO_LARGE`. */
+  maxPresenceBytes: number
+  /** Largest broadcast payload (bytes as encoded): `MESSAGE_TOO_LARGE`. */
+  maxBroadcastBytes: number
+  /** Open connections per client IP address; more are refused during the upgrade. */
+  maxConnectionsPerIp: number
+  /** Bytes queued for a client that does not read; past it the client is disconnected. */
+  maxBufferedBytes: number
+}
+
+export const defaultServerLimits: ServerLimits = {
+  messagesPerSecond: 200,
+  burst: 400,
+  rateLimitedBeforeClose: 400,
+  maxPresenceBytes: 4 * 1024,
+  maxBroadcastBytes: 64 * 1024,
+  maxConnectionsPerIp: 1000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+}
+
+export interface WebSocketServerAdapterOptions {
+  /** The HTTP server whose upgrades this adapter takes (it shares the port with HTTP endpoints). */
+  server: Server
+  /** Only upgrades to this path are taken (default: any path). */
+  path?: string
+  frames?: Partial<FrameLimits>
+  limits?: Partial<ServerLimits>
+}
+
+/**
+ * The server side of WebSocket connections: one channel per client. Everything a client sends is
+ * checked here, at the edge, before the repo sees it: framing, size, rate, shape. A bad message
+ * gets an error with a code and is dropped; a broken frame closes that connection only.
+ */
+export class WebSocketServerAdapter implements NetworkAdapter {
+  readonly kind = "websocket-server"
+  readonly #options: WebSocketServerAdapterOptions
+  readonly #limits: ServerLimits
+  readonly #frames: FrameLimits
+  readonly #sockets = new Set<WebSocket>()
+  readonly #perIp = new Map<string, number>()
+  #wss: WebSocketServer | null = null
+  #events: NetworkEvents | null = null
+  readonly #upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    this.#onUpgrade(request, socket, head)
+
+  constructor(options: WebSocketServerAdapterOptions) {
+    this.#options = options
+    this.#limits = { ...defaultServerLimits, ...options.limits }
+    this.#frames = { ...defaultFrameLimits, ...options.frames }
+  }
+
+  /** Connections open right now. */
+  get connections(): number {
+    return this.#sockets.size
+  }
+
+  async start(events: NetworkEvents): Promise<void> {
+    this.#events = events
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#frames.maxFrameBytes,
+      perMessageDeflate: false,
+    })
+    this.#options.server.on("upgrade", this.#upgrade)
+  }
+
+  /** Closes every connection with `code` (a goodbye by default) and stops taking new ones. */
+  async stop(code: number = CloseCodes.GOING_AWAY, reason = "server stopping"): Promise<void> {
+    this.#options.server.off("upgrade", this.#upgrade)
+    const closed = [...this.#sockets].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          socket.once("close", () => resolve())
+          socket.close(code, reason)
+          // A client that does not answer the close handshake is cut off.
+          setTimeout(() => socket.terminate(), 1000).unref()
+        }),
+    )
+    await Promise.all(closed)
+    this.#wss?.close()
+    this.#wss = null
+  }
+
+  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.#wss
+    if (!wss) return
+    if (this.#options.path && new URL(request.url ?? "/", "http://x").pathname !== this.#options.path) return
+    const ip = request.socket.remoteAddress ?? "unknown"
+    const open = this.#perIp.get(ip) ?? 0
+    if (open >= this.#limits.maxConnectionsPerIp) {
+      socket.end("HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+      return
+    }
+    this.#perIp.set(ip, open + 1)
+    wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip))
+  }
+
+  #accept(ws: WebSocket, ip: string): void {
+    const events = this.#events
+    if (!events) return ws.close(CloseCodes.GOING_AWAY, "server stopping")
+    this.#sockets.add(ws)
+    const limits = this.#limits
+    const frameLimit = this.#frames.maxFrameBytes
+    const decoder = new FrameDecoder(this.#frames)
+    const bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now())
+    let refusedInARow = 0
+    let closed = false
+
+    const sendError = (code: ErrorCode, message: string, ref?: number, extra: Partial<PeerMessage> = {}) => {
+      const error = { type: "error" as const, code, message, ...(ref !== undefined && { ref }), ...extra }
+      for (const frame of encodeMessage(error as PeerMessage, frameLimit)) ws.send(frame)
+    }
+    const channel: Channel = {
+      send: (message) => {
+        if (ws.readyState !== 1) return
+        if (ws.bufferedAmount > limits.maxBufferedBytes) {
+          log.warn("closing a connection that stopped reading ({bytes} bytes queued)", {
+            bytes: ws.bufferedAmount,
+          })
+          ws.close(CloseCodes.SLOW_CONSUMER, "too far behind")
+          return
+        }
+        for (const frame of encodeMessage(message, frameLimit)) ws.send(frame)
+      },
+      close: (clean, code, reason) => {
+        // A dead connection gets no close handshake: it could not answer one.
+        if (code === "TIMEOUT") return ws.terminate()
+        ws.close(clean ? CloseCodes.NORMAL : code ? closeCodeFor(code) : CloseCodes.GOING_AWAY, reason)
+      },
+    }
+
+    ws.on("message", (data, isBinary) => {
+      if (closed) return
+      if (!isBinary) return ws.close(CloseCodes.INVALID_MESSAGE, "frames are binary")
+      if (!bucket.take(Date.now())) {
+        refusedInARow++
+        if (refusedInARow >= limits.rateLimitedBeforeClose) {
+          return ws.close(CloseCodes.RATE_LIMITED, "sustained message flood")
+        }
+        // One error per refused burst is enough: a flooding client does not get a flood back.
+        if (refusedInARow === 1)
+          sendError("RATE_LIMITED", `over ${limits.messagesPerSecond} messages a second`)
+        return
+      }
+      refusedInARow = 0
+      const decoded = decoder.push(toBytes(data))
+      switch (decoded.kind) {
+        case "partial":
+          return
+        case "invalid":
+          return sendError("INVALID_MESSAGE", decoded.reason, decoded.ref)
+        case "fatal":
+          return ws.close(closeCodeFor(decoded.code), decoded.reason)
+        case "message": {
+          const refusal = this.#overLimit(decoded.message)
+          if (refusal)
+            return sendError(refusal.code, refusal.message, refusal.ref, { roomId: refusal.roomId })
+          // A client is never a relay: it may speak only for itself, whatever its hello claims.
+          const message =
+            decoded.message.type === "hello" ? { ...decoded.message, relay: false } : decoded.message
+          return events.received(channel, message)
+        }
+      }
+    })
+    ws.on("close", (code) => {
+      closed = true
+      this.#sockets.delete(ws)
+      const left = (this.#perIp.get(ip) ?? 1) - 1
+      if (left > 0) this.#perIp.set(ip, left)
+      else this.#perIp.delete(ip)
+      events.closed(channel, { clean: code === CloseCodes.NORMAL })
+    })
+    ws.on("error", (error) => log.debug("connection error: {error}", { error }))
+    events.opened(channel)
+  }
+
+  #overLimit(
+    message: PeerMessage,
+  ): { code: ErrorCode; message: string; ref?: number; roomId: string } | null {
+    const { maxPresenceBytes, maxBroadcastBytes } = this.#limits
+    if (message.type === "room-join" || message.type === "room-presence") {
+      const size = encodedSize(message.presence)
+      if (size > maxPresenceBytes) {
+        return {
+          code: "PRESENCE_TOO_LARGE",
+          message: `presence of ${size} bytes is over the limit of ${maxPresenceBytes}`,
+          roomId: message.roomId,
+          ...(message.type === "room-join" && message.id !== undefined && { ref: message.id }),
+        }
+      }
+    }
+    if (message.type === "room-broadcast") {
+      const size = encodedSize(message.payload)
+      if (size > maxBroadcastBytes) {
+        return {
+          code: "MESSAGE_TOO_LARGE",
+          message: `a broadcast payload of ${size} bytes is over the limit of ${maxBroadcastBytes}`,
+          roomId: message.roomId,
+          ...(message.ack !== undefined && { ref: message.ack }),
+        }
+      }
+    }
+    return null
+  }
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data as Buffer[]))
+  return new Uint8Array(data as ArrayBuffer)
+}

@@ -1,0 +1,1 @@
+export { createServer, type RelayLimits, type ServerOptions, type TandemServer } from "./server.js"
