@@ -1,0 +1,1 @@
+export { FsStorage, type FsStorageOptions, type FsStorageStats } from "./fs-storage.js"

@@ -1,0 +1,8 @@
+import { fileURLToPath } from "node:url"
+import { expect, it } from "vitest"
+import { runnableExamples } from "../../../scripts/readme-examples.js"
+
+it("the README's example runs as written", async () => {
+  const [example] = await runnableExamples(fileURLToPath(new URL("../README.md", import.meta.url)))
+  expect(await example?.run()).toEqual(["ready", "Hello from disk"])
+})
