@@ -24,13 +24,14 @@ export interface StorageAdapter {
   append(docId: DocId, update: Uint8Array): Promise<void>
   /**
    * Stores a snapshot that replaces the snapshot and every update appended before this call.
-   * Must be atomic: after a crash, `load` returns either the old chunks or the new snapshot.
+   * After a crash, `load` returns the old chunks, or the new snapshot (possibly still followed by
+   * some of the updates it replaced: importing updates a document already holds changes nothing).
    */
   compact(docId: DocId, snapshot: Uint8Array): Promise<void>
   /** Removes every trace of the document. Removing an unknown document is not an error. */
   remove(docId: DocId): Promise<void>
   /** Ids of every stored document. */
   list(): Promise<DocId[]>
-  /** Releases files, handles and timers. */
+  /** Releases files, handles and timers. Safe to call more than once. */
   close?(): Promise<void>
 }
