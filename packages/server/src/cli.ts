@@ -1,5 +1,7 @@
+import { resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { configure, getConsoleSink, getLogger, getTextFormatter, type LogLevel } from "@logtape/logtape"
+import { FsStorage } from "@tandem/storage-fs"
 import { createServer } from "./server.js"
 
 const HELP = `Usage: tandem serve [options]
@@ -9,6 +11,7 @@ Starts a Tandem relay: documents and rooms over WebSocket, health at GET /health
 Options (each also read from the environment variable in brackets):
   -p, --port <n>         port to listen on (TANDEM_PORT, default 4000)
       --host <addr>      address to listen on (TANDEM_HOST, default 0.0.0.0)
+      --data <dir>       where documents are kept (TANDEM_DATA, default ./data)
       --memory           keep documents in memory only; they are lost on exit (TANDEM_MEMORY=1)
       --log-level <lvl>  trace, debug, info, warning, error or fatal (TANDEM_LOG_LEVEL, default info)
   -h, --help             show this help
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       port: { type: "string", short: "p" },
       host: { type: "string" },
+      data: { type: "string" },
       memory: { type: "boolean" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -58,7 +62,11 @@ async function main(argv: string[]): Promise<number> {
     ],
   })
   const log = getLogger(["tandem", "cli"])
-  const server = await createServer({ port, host })
+  const memory = values.memory ?? env.TANDEM_MEMORY === "1"
+  const dataDir = resolve(values.data ?? env.TANDEM_DATA ?? "data")
+  const storage = memory ? undefined : await FsStorage.open({ dir: dataDir })
+  if (storage) log.info("documents are kept in {dir}", { dir: dataDir })
+  const server = await createServer({ port, host, ...(storage && { storage }) })
   log.info("tandem relay ready at {url} (health: http://{host}:{port}/healthz)", {
     url: server.url,
     host: host === "0.0.0.0" ? "127.0.0.1" : host,

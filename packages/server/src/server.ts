@@ -20,6 +20,8 @@ export interface ServerOptions {
   limits?: Partial<RelayLimits>
   keepalive?: Partial<KeepaliveOptions>
   rooms?: { reconnectGrace?: number; linger?: number }
+  /** A document no client syncs leaves memory after this long (ms, default 60 s); storage keeps it. */
+  evictAfter?: number
   /** This relay's peer id (default: random). */
   peerId?: string
 }
@@ -70,6 +72,7 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
     storage: options.storage ?? new MemoryStorage(),
     ...(options.keepalive && { keepalive: options.keepalive }),
     saveDelay: 0,
+    ...(options.evictAfter !== undefined && { evictAfter: options.evictAfter }),
     rooms: {
       maxMembers: limits.maxMembersPerRoom ?? 1000,
       maxRoomsPerChannel: limits.maxRoomsPerConnection ?? 100,

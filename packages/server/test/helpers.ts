@@ -14,6 +14,7 @@ export function connect(url: string, options: RepoOptions = {}): Client {
     url,
     WebSocket,
     reconnect: { initialDelay: 20, maxDelay: 200 },
+    connectTimeout: 500,
   })
   const repo = new Repo({ ...options, network: [adapter] })
   return { repo, adapter }

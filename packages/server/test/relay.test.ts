@@ -214,4 +214,29 @@ describe("relay over real sockets", () => {
     await both
     expect(heard).toEqual(["two", "three"])
   })
+
+  it("slows a client over its message rate without losing what it sent, and cuts off a sustained flood", async () => {
+    const server = await relay({
+      limits: { messagesPerSecond: 100, burst: 10, throttledBeforeClose: 60_000 },
+    })
+    const fast = await raw(server.url)
+    fast.hello("fast")
+    for (let i = 0; i < 60; i++)
+      fast.send({ type: "sync-request", docId: `d${i}`, version: new Uint8Array([0]), id: i })
+    expect(await fast.next((m) => m.type === "error")).toMatchObject({ code: "RATE_LIMITED" })
+    // Every request is answered in the end, in order: nothing was dropped.
+    for (let i = 0; i < 60; i++) {
+      expect(await fast.next((m) => m.type === "doc-unavailable")).toMatchObject({ docId: `d${i}`, ref: i })
+    }
+
+    const abusive = await relay({ limits: { messagesPerSecond: 50, burst: 5, throttledBeforeClose: 200 } })
+    const flood = await raw(abusive.url)
+    flood.hello("flood")
+    const flooding = setInterval(() => {
+      if (flood.isOpen) for (let i = 0; i < 20; i++) flood.send({ type: "ping" })
+    }, 5)
+    const closed = await flood.closed
+    clearInterval(flooding)
+    expect(closed.code).toBe(CloseCodes.RATE_LIMITED)
+  })
 })

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { createServer as createNetServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import type { Json, Room } from "@tandem/repo"
 import { describe, expect, it } from "vitest"
 import { type Client, connect } from "./helpers.js"
+import { freePort } from "./ports.js"
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
 
@@ -37,15 +37,6 @@ async function startRelay(port: number): Promise<ChildProcess> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer()
-  probe.listen(0, "127.0.0.1")
-  await once(probe, "listening")
-  const { port } = probe.address() as { port: number }
-  probe.close()
-  return port
 }
 
 async function untilAllOnRound(room: Room, round: number): Promise<void> {

@@ -11,7 +11,7 @@ import {
   type FrameLimits,
 } from "@tandem/protocol"
 import type { Channel, ErrorCode, NetworkAdapter, NetworkEvents, PeerMessage } from "@tandem/repo"
-import { type WebSocket, WebSocketServer } from "ws"
+import { type RawData, type WebSocket, WebSocketServer } from "ws"
 import { TokenBucket } from "./token-bucket.js"
 
 const log = getLogger(["tandem", "websocket", "server"])
@@ -20,8 +20,10 @@ export interface ServerLimits {
   /** Messages per second per connection, and the burst allowed above it. */
   messagesPerSecond: number
   burst: number
-  /** Refused messages in a row after which a connection is closed (`RATE_LIMITED`). */
-  rateLimitedBeforeClose: number
+  /** A connection kept over its rate this long is closed as abusive (`RATE_LIMITED`, ms). */
+  throttledBeforeClose: number
+  /** Frames a throttled connection may have waiting; past it, it is closed as abusive. */
+  maxQueuedFrames: number
   /** Largest presence value a client may send (bytes as encoded): `PRESENCE_TOO_LARGE`. */
   maxPresenceBytes: number
   /** Largest broadcast payload (bytes as encoded): `MESSAGE_TOO_LARGE`. */
@@ -35,7 +37,8 @@ export interface ServerLimits {
 export const defaultServerLimits: ServerLimits = {
   messagesPerSecond: 200,
   burst: 400,
-  rateLimitedBeforeClose: 400,
+  throttledBeforeClose: 10_000,
+  maxQueuedFrames: 10_000,
   maxPresenceBytes: 4 * 1024,
   maxBroadcastBytes: 64 * 1024,
   maxConnectionsPerIp: 1000,
@@ -49,6 +52,29 @@ export interface WebSocketServerAdapterOptions {
   path?: string
   frames?: Partial<FrameLimits>
   limits?: Partial<ServerLimits>
+  /**
+   * Connections start untrusted: one message of at most `handshakeBytes` is read until
+   * `channel.trust()` is called (after the handshake was authenticated). Default: trusted at once.
+   */
+  untrusted?: { handshakeBytes: number }
+  /** Told about every message in and out, for metrics. */
+  observer?: TrafficObserver
+}
+
+export interface TrafficObserver {
+  received(type: PeerMessage["type"], bytes: number): void
+  sent(type: PeerMessage["type"], bytes: number, channels: number): void
+  refused(code: ErrorCode): void
+}
+
+/** A connection as the server side sees it: the HTTP request it came with, and trust. */
+export interface ServerChannel extends Channel {
+  readonly request: IncomingMessage
+  readonly ip: string
+  /** Lifts the handshake limits: the connection is authenticated. */
+  trust(): void
+  /** Closes with the close code of `code` (or `normal` for a goodbye). */
+  end(code: ErrorCode | "normal", reason: string): void
 }
 
 /**
@@ -117,64 +143,81 @@ export class WebSocketServerAdapter implements NetworkAdapter {
       return
     }
     this.#perIp.set(ip, open + 1)
-    wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip))
+    wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, request))
   }
 
-  #accept(ws: WebSocket, ip: string): void {
+  #accept(ws: WebSocket, ip: string, request: IncomingMessage): void {
     const events = this.#events
     if (!events) return ws.close(CloseCodes.GOING_AWAY, "server stopping")
     this.#sockets.add(ws)
     const limits = this.#limits
     const frameLimit = this.#frames.maxFrameBytes
-    const decoder = new FrameDecoder(this.#frames)
+    const { untrusted } = this.#options
+    const observer = this.#options.observer
+    // Until trusted, a connection may send one small message: its handshake.
+    let decoder = untrusted
+      ? new FrameDecoder({
+          ...this.#frames,
+          maxFrameBytes: untrusted.handshakeBytes,
+          maxMessageBytes: untrusted.handshakeBytes,
+        })
+      : new FrameDecoder(this.#frames)
+    let trusted = !untrusted
+    let handshakes = 0
     const bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now())
-    let refusedInARow = 0
     let closed = false
 
-    const sendError = (code: ErrorCode, message: string, ref?: number, extra: Partial<PeerMessage> = {}) => {
-      const error = { type: "error" as const, code, message, ...(ref !== undefined && { ref }), ...extra }
-      for (const frame of encodeMessage(error as PeerMessage, frameLimit)) ws.send(frame)
+    const send = (message: PeerMessage) => {
+      if (ws.readyState !== 1) return
+      if (ws.bufferedAmount > limits.maxBufferedBytes) {
+        log.warn("closing a connection that stopped reading ({bytes} bytes queued)", {
+          bytes: ws.bufferedAmount,
+        })
+        ws.close(CloseCodes.SLOW_CONSUMER, "too far behind")
+        return
+      }
+      const frames = encodeMessage(message, frameLimit)
+      let bytes = 0
+      for (const frame of frames) {
+        ws.send(frame)
+        bytes += frame.byteLength
+      }
+      observer?.sent(message.type, bytes, 1)
     }
-    const channel: Channel = {
-      send: (message) => {
-        if (ws.readyState !== 1) return
-        if (ws.bufferedAmount > limits.maxBufferedBytes) {
-          log.warn("closing a connection that stopped reading ({bytes} bytes queued)", {
-            bytes: ws.bufferedAmount,
-          })
-          ws.close(CloseCodes.SLOW_CONSUMER, "too far behind")
-          return
-        }
-        for (const frame of encodeMessage(message, frameLimit)) ws.send(frame)
-      },
+    const sendError = (code: ErrorCode, message: string, ref?: number, extra: Partial<PeerMessage> = {}) => {
+      observer?.refused(code)
+      send({ type: "error", code, message, ...(ref !== undefined && { ref }), ...extra } as PeerMessage)
+    }
+    const channel: ServerChannel = {
+      request,
+      ip,
+      send,
       close: (clean, code, reason) => {
         // A dead connection gets no close handshake: it could not answer one.
         if (code === "TIMEOUT") return ws.terminate()
         ws.close(clean ? CloseCodes.NORMAL : code ? closeCodeFor(code) : CloseCodes.GOING_AWAY, reason)
       },
+      trust: () => {
+        if (trusted) return
+        trusted = true
+        decoder = new FrameDecoder(this.#frames)
+      },
+      end: (code, reason) => {
+        if (code !== "normal") observer?.refused(code)
+        ws.close(code === "normal" ? CloseCodes.NORMAL : closeCodeFor(code), reason)
+      },
     }
 
-    ws.on("message", (data, isBinary) => {
-      if (closed) return
-      if (!isBinary) return ws.close(CloseCodes.INVALID_MESSAGE, "frames are binary")
-      if (!bucket.take(Date.now())) {
-        refusedInARow++
-        if (refusedInARow >= limits.rateLimitedBeforeClose) {
-          return ws.close(CloseCodes.RATE_LIMITED, "sustained message flood")
-        }
-        // One error per refused burst is enough: a flooding client does not get a flood back.
-        if (refusedInARow === 1)
-          sendError("RATE_LIMITED", `over ${limits.messagesPerSecond} messages a second`)
-        return
-      }
-      refusedInARow = 0
-      const decoded = decoder.push(toBytes(data))
+    const handle = (data: RawData) => {
+      const bytes = toBytes(data)
+      const decoded = decoder.push(bytes)
       switch (decoded.kind) {
         case "partial":
           return
         case "invalid":
           return sendError("INVALID_MESSAGE", decoded.reason, decoded.ref)
         case "fatal":
+          observer?.refused(decoded.code)
           return ws.close(closeCodeFor(decoded.code), decoded.reason)
         case "message": {
           const refusal = this.#overLimit(decoded.message)
@@ -183,12 +226,59 @@ export class WebSocketServerAdapter implements NetworkAdapter {
           // A client is never a relay: it may speak only for itself, whatever its hello claims.
           const message =
             decoded.message.type === "hello" ? { ...decoded.message, relay: false } : decoded.message
+          observer?.received(message.type, bytes.byteLength)
           return events.received(channel, message)
         }
       }
+    }
+
+    // Over its rate, a connection is slowed down, not cut short: frames wait here and reading
+    // pauses, so TCP pushes back on the client and nothing it sent is lost. Only a connection kept
+    // over its rate for long is closed as abusive.
+    const inbox: RawData[] = []
+    // When the connection was first held back in this spell, and last held back: a spell ends
+    // after a second without being held back.
+    let throttledSince: number | null = null
+    let throttledAt = 0
+    let resumeTimer: ReturnType<typeof setTimeout> | undefined
+    const pump = () => {
+      resumeTimer = undefined
+      while (inbox.length > 0 && !closed && bucket.take(Date.now())) handle(inbox.shift() as RawData)
+      if (closed) return
+      const now = Date.now()
+      if (inbox.length === 0) {
+        if (ws.isPaused) ws.resume()
+        return
+      }
+      if (throttledSince === null || now - throttledAt > 1000) {
+        throttledSince = now
+        sendError("RATE_LIMITED", `over ${limits.messagesPerSecond} messages a second: slowed down`)
+      }
+      throttledAt = now
+      if (now - throttledSince > limits.throttledBeforeClose || inbox.length > limits.maxQueuedFrames) {
+        inbox.length = 0
+        // Read again, or the client's answer to the close waits behind its own flood.
+        if (ws.isPaused) ws.resume()
+        ws.close(CloseCodes.RATE_LIMITED, "sustained message flood")
+        setTimeout(() => ws.terminate(), 1000).unref()
+        return
+      }
+      if (!ws.isPaused) ws.pause()
+      resumeTimer = setTimeout(pump, Math.ceil(1000 / limits.messagesPerSecond))
+    }
+
+    ws.on("message", (data, isBinary) => {
+      if (closed || ws.readyState !== 1) return
+      if (!isBinary) return ws.close(CloseCodes.INVALID_MESSAGE, "frames are binary")
+      if (!trusted && ++handshakes > 1) {
+        return ws.close(CloseCodes.UNAUTHORIZED, "only the handshake before authentication")
+      }
+      inbox.push(data)
+      if (inbox.length === 1 && resumeTimer === undefined) pump()
     })
     ws.on("close", (code) => {
       closed = true
+      clearTimeout(resumeTimer)
       this.#sockets.delete(ws)
       const left = (this.#perIp.get(ip) ?? 1) - 1
       if (left > 0) this.#perIp.set(ip, left)

@@ -1,6 +1,8 @@
 export {
   defaultServerLimits,
+  type ServerChannel,
   type ServerLimits,
+  type TrafficObserver,
   WebSocketServerAdapter,
   type WebSocketServerAdapterOptions,
 } from "./adapter.js"
