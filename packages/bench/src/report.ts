@@ -1,18 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { type CoreResults, FLOOR, type Samples } from "./core.js"
 import { type Machine, machineLine } from "./machine.js"
+import { sectionEnd, sectionStart } from "./sections.js"
 import { type Summary, summarize } from "./stats.js"
 
-const START = "<!-- core:start -->"
-const END = "<!-- core:end -->"
-
-const INTRO = `# Benchmarks
-
-Tandem measured beside its peers on the same machine, in the same run, doing the same work.
-\`pnpm bench\` builds the workspace and regenerates the sections below (\`pnpm bench --quick\`
-runs fewer rounds). Each number is the median of its rounds, with the fastest and slowest round
-in parentheses.
-`
+const START = sectionStart("core")
+const END = sectionEnd("core")
 
 interface Row {
   scenario: string
@@ -185,20 +177,4 @@ export function markdownSection(
 
 function roundsOf(results: readonly Samples[]): string {
   return results.map((r) => `${r.system} ${r.samples.length}`).join(", ")
-}
-
-/** Writes the section into BENCHMARKS.md, replacing the previous one, creating the file if needed. */
-export function writeSection(path: string, section: string): void {
-  if (!existsSync(path)) {
-    writeFileSync(path, `${INTRO}\n${section}\n`)
-    return
-  }
-  const text = readFileSync(path, "utf8")
-  const start = text.indexOf(START)
-  const end = text.indexOf(END)
-  if (start === -1 || end === -1 || end < start) {
-    writeFileSync(path, `${text.trimEnd()}\n\n${section}\n`)
-    return
-  }
-  writeFileSync(path, text.slice(0, start) + section + text.slice(end + END.length))
 }
