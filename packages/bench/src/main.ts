@@ -1,6 +1,9 @@
 import { fileURLToPath } from "node:url"
 import { describeMachine, type Machine, machineLine } from "./machine.js"
 import { runCoreSuite } from "./suites/core.js"
+import { runNetSuite } from "./suites/net.js"
+import { runRoomsSuite } from "./suites/rooms.js"
+import { runStorageSuite } from "./suites/storage.js"
 
 export interface SuiteOptions {
   quick: boolean
@@ -14,6 +17,9 @@ export interface SuiteOptions {
 /** Every suite, in the order `pnpm bench` runs them; `pnpm bench <name>` runs one. */
 const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   core: runCoreSuite,
+  rooms: runRoomsSuite,
+  storage: runStorageSuite,
+  net: runNetSuite,
 }
 
 const args = process.argv.slice(2)
