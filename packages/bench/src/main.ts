@@ -26,7 +26,9 @@ const args = process.argv.slice(2)
 const quick = args.includes("--quick")
 // Runs that take minutes (loro-extended's full fan-out) only on request.
 const full = args.includes("--full")
-const names = args.filter((arg) => !arg.startsWith("--"))
+// Options that take a value (`net --soak 30m`): the value is not a suite name.
+const valued = new Set(["--soak"])
+const names = args.filter((arg, i) => !arg.startsWith("--") && !valued.has(args[i - 1] ?? ""))
 const unknown = names.filter((name) => !(name in suites))
 if (unknown.length > 0) {
   console.error(`unknown suite ${unknown.join(", ")}; suites: ${Object.keys(suites).join(", ")}`)

@@ -1,0 +1,197 @@
+import type { ChildScripts } from "./build.js"
+import type { ClientSpec } from "./clients/client.js"
+import { now, sleep, sleepUntil } from "./clock.js"
+import { Histogram } from "./histogram.js"
+import { Child } from "./ipc.js"
+import type { ConnectArgs, ConnectResult, RunArgs, RunResult } from "./loadgen-main.js"
+import type { ServerStats } from "./server-main.js"
+import type { DocRequest } from "./servers/server.js"
+import type { NetSystem } from "./systems.js"
+
+/** Load-generator processes per round: with the server, they keep both cores busy. */
+export const LOADGENS = 2
+
+export interface SessionOptions {
+  /** Run the server under `node --cpu-prof`, writing its profile into this directory on exit. */
+  profileDir?: string
+}
+
+/** What the server did over a measured window. */
+export interface ServerWindow {
+  /** CPU time (user + system) of the server process in the window, µs. */
+  cpu: number
+  wallMs: number
+  start: ServerStats
+  end: ServerStats
+}
+
+export interface RunOutcome {
+  server: ServerWindow
+  presence: Histogram
+  edits: Histogram
+  presenceSent: number
+  editsSent: number
+  presenceDelivered: number
+  editsDelivered: number
+  /** Load generators: CPU time summed over processes (µs) and the worst event-loop delay p99 (ms). */
+  loadgenCpu: number
+  loadgenEldP99: number
+  /** Uncaught errors thrown by the client library in the load generators. */
+  failures: string[]
+}
+
+/**
+ * One round of one system: its server in a child process of its own, and LOADGENS load
+ * generators, each in a child process, running that system's clients.
+ */
+export class Session {
+  private constructor(
+    readonly system: NetSystem,
+    readonly server: Child,
+    readonly loadgens: Child[],
+    readonly url: string,
+    readonly profiling: boolean,
+  ) {}
+
+  static async open(
+    system: NetSystem,
+    scripts: ChildScripts,
+    options: SessionOptions = {},
+  ): Promise<Session> {
+    const execArgv = ["--expose-gc"]
+    if (options.profileDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${options.profileDir}`)
+    const server = new Child(`${system.name} server`, scripts.server, [system.key], execArgv)
+    const loadgens = Array.from(
+      { length: LOADGENS },
+      (_, i) => new Child(`${system.name} load generator ${i + 1}`, scripts.loadgen, [system.key]),
+    )
+    try {
+      const [ready] = (await Promise.all([server.ready, ...loadgens.map((child) => child.ready)])) as [
+        { port: number },
+      ]
+      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir !== undefined)
+    } catch (error) {
+      await Promise.all([server.kill(), ...loadgens.map((child) => child.kill())])
+      throw error
+    }
+  }
+
+  prepare(docs: readonly DocRequest[], timeoutMs = 300_000): Promise<Record<string, string>> {
+    return this.server.request("prepare", docs, timeoutMs)
+  }
+
+  stats(): Promise<ServerStats> {
+    return this.server.request("stats")
+  }
+
+  /** Event-loop delay and peak RSS count from now on. */
+  reset(): Promise<ServerStats> {
+    return this.server.request("reset")
+  }
+
+  /** Collects the server's garbage, then reads its stats. */
+  gc(): Promise<ServerStats> {
+    return this.server.request("gc")
+  }
+
+  /** Spreads the clients over the load generators (client i on generator i mod LOADGENS). */
+  async connect(
+    specs: readonly ClientSpec[],
+    options: Omit<ConnectArgs, "url" | "specs">,
+  ): Promise<ConnectResult> {
+    const parts = this.loadgens.map((_, g) => specs.filter((_, i) => i % this.loadgens.length === g))
+    const results = await Promise.all(
+      this.loadgens.map((child, g) =>
+        child.request<ConnectResult>(
+          "connect",
+          { url: this.url, specs: parts[g], ...options } satisfies ConnectArgs,
+          options.timeoutMs + 10_000,
+        ),
+      ),
+    )
+    const merged: ConnectResult = { started: [], ready: [], textLengths: [] }
+    for (let i = 0; i < specs.length; i++) {
+      const g = i % this.loadgens.length
+      const j = Math.floor(i / this.loadgens.length)
+      const result = results[g] as ConnectResult
+      merged.started.push(result.started[j] as number)
+      merged.ready.push(result.ready[j] as number)
+      merged.textLengths.push(result.textLengths[j] as number)
+    }
+    return merged
+  }
+
+  /**
+   * Clients send from `lead` ms from now; the window opens `warmupMs` later and lasts
+   * `durationMs`. The server's CPU time is read at both ends of the window.
+   */
+  async run(options: {
+    presenceHz: number
+    editHz: number
+    editors?: number[]
+    warmupMs: number
+    durationMs: number
+    drainMs: number
+    /** Called every `everyMs` during the window (the soak's samples). */
+    sample?: { everyMs: number; fn: (elapsedMs: number) => Promise<void> }
+  }): Promise<RunOutcome> {
+    const from = now() + 300
+    const windowStart = from + options.warmupMs
+    const windowEnd = windowStart + options.durationMs
+    const args: RunArgs = {
+      presenceHz: options.presenceHz,
+      editHz: options.editHz,
+      ...(options.editors && { editors: options.editors }),
+      from,
+      windowStart,
+      windowEnd,
+      drainMs: options.drainMs,
+    }
+    const timeout = windowEnd - now() + options.drainMs + 60_000
+    const results = Promise.all(this.loadgens.map((child) => child.request<RunResult>("run", args, timeout)))
+    // A failing generator must not leave the window's timers waiting: surface it at the end.
+    results.catch(() => {})
+    await sleepUntil(windowStart)
+    const start = await this.reset()
+    if (options.sample) {
+      const { everyMs, fn } = options.sample
+      for (let next = windowStart + everyMs; next < windowEnd - 1; next += everyMs) {
+        await sleepUntil(next)
+        await fn(now() - windowStart)
+      }
+    }
+    await sleepUntil(windowEnd)
+    const end = await this.stats()
+    const wallMs = now() - windowStart
+    const outcomes = await results
+    return {
+      server: { cpu: end.cpu - start.cpu, wallMs, start, end },
+      presence: Histogram.from(outcomes.map((o) => o.presence)),
+      edits: Histogram.from(outcomes.map((o) => o.edits)),
+      presenceSent: sum(outcomes.map((o) => o.presenceSent)),
+      editsSent: sum(outcomes.map((o) => o.editsSent)),
+      presenceDelivered: sum(outcomes.map((o) => o.presenceDelivered)),
+      editsDelivered: sum(outcomes.map((o) => o.editsDelivered)),
+      loadgenCpu: sum(outcomes.map((o) => o.cpu)),
+      loadgenEldP99: Math.max(...outcomes.map((o) => o.eldP99)),
+      failures: outcomes.flatMap((o) => o.failures),
+    }
+  }
+
+  /** Ends the round: the server first (cleanly when profiling, so its profile is written). */
+  async close(): Promise<void> {
+    if (this.profiling && this.server.alive) {
+      await this.server.request("exit", {}, 10_000).catch(() => {})
+      await this.server.stop(30_000)
+    } else {
+      await this.server.kill()
+    }
+    await Promise.all(this.loadgens.map((child) => child.kill()))
+    // Let the kernel finish tearing the sockets down before the next round.
+    await sleep(200)
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
