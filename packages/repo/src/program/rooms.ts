@@ -114,6 +114,25 @@ export function broadcast(model: Model, msg: Msgs<"room/broadcast">): Step {
   return sendBroadcasts(model, room, [outgoing], to)
 }
 
+/** A relay's own announcement to a room: it goes to every member, from the relay itself. */
+export function relayBroadcast(model: Model, msg: Msgs<"room/relay-broadcast">): Step {
+  const room = model.rooms.get(msg.roomId)
+  if (!room || !model.self.relay) return unchanged(model)
+  const to = forwardTargets(model, room, null)
+  const seq = model.roomClock + 1
+  const { self } = model
+  const message = {
+    type: "room-broadcast" as const,
+    roomId: room.id,
+    from: self.peerId,
+    session: self.session,
+    seq,
+    event: msg.event,
+    payload: msg.payload,
+  }
+  return [{ ...model, roomClock: seq }, to.length > 0 ? [{ type: "send", to, message }] : []]
+}
+
 /** Offline: the broadcast waits for the room to be joined again, in a bounded outbox. */
 function holdBroadcast(model: Model, room: RoomModel, outgoing: OutgoingBroadcast): Step {
   const local = room.local as LocalMember
@@ -164,6 +183,26 @@ function sendBroadcasts(
 }
 
 // --- from peers ---
+
+/** A relay speaking to the room as itself: no member entry, so no `seq` to order it by. */
+function relayAnnouncementReceived(model: Model, room: RoomModel, from: ChannelId, msg: RoomBroadcast): Step {
+  const out: Command[] = []
+  if (room.local) {
+    out.push({
+      type: "emit",
+      event: {
+        type: "room-broadcast",
+        roomId: room.id,
+        from: msg.from,
+        event: msg.event,
+        payload: msg.payload,
+      },
+    })
+  }
+  const targets = forwardTargets(model, room, from)
+  if (targets.length > 0) out.push({ type: "send", to: targets, message: msg })
+  return [model, out]
+}
 
 export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: number): Step {
   const peer = peerOf(model, from)
@@ -366,6 +405,9 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
     msg.ack === undefined
       ? []
       : [{ type: "send", to: [from], message: { type: "room-broadcast-ack", ack: msg.ack, delivered } }]
+  if (room && !member && peerOf(model, from)?.relay && peerOf(model, from)?.peerId === msg.from) {
+    return relayAnnouncementReceived(model, room, from, msg)
+  }
   if (!room || !member || !speaksFor(model, from, msg.from)) {
     if (!room || (!room.local && !model.self.relay)) return [model, ack(0)]
     return notInRoom(model, from, msg.roomId, msg.from, msg.ack)
