@@ -53,10 +53,11 @@ export interface WebSocketServerAdapterOptions {
   frames?: Partial<FrameLimits>
   limits?: Partial<ServerLimits>
   /**
-   * Connections start untrusted: one message of at most `handshakeBytes` is read until
-   * `channel.trust()` is called (after the handshake was authenticated). Default: trusted at once.
+   * Connections start untrusted: at most `handshakeMessages` messages of `handshakeBytes` in all
+   * are read until `channel.trust()` is called (after the handshake was authenticated); past
+   * either, the connection is closed with `UNAUTHORIZED`. Default: trusted at once.
    */
-  untrusted?: { handshakeBytes: number }
+  untrusted?: { handshakeBytes: number; handshakeMessages: number }
   /** Told about every message in and out, for metrics. */
   observer?: TrafficObserver
 }
@@ -111,6 +112,9 @@ export class WebSocketServerAdapter implements NetworkAdapter {
       noServer: true,
       maxPayload: this.#frames.maxFrameBytes,
       perMessageDeflate: false,
+      // Clients that carry a token in `Sec-WebSocket-Protocol` offer `tandem` beside it: the
+      // answer names `tandem` only, never echoing the token.
+      handleProtocols: (protocols) => (protocols.has("tandem") ? "tandem" : false),
     })
     this.#options.server.on("upgrade", this.#upgrade)
   }
@@ -163,7 +167,8 @@ export class WebSocketServerAdapter implements NetworkAdapter {
         })
       : new FrameDecoder(this.#frames)
     let trusted = !untrusted
-    let handshakes = 0
+    let handshakeMessages = 0
+    let handshakeBytes = 0
     const bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now())
     let closed = false
 
@@ -270,8 +275,12 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     ws.on("message", (data, isBinary) => {
       if (closed || ws.readyState !== 1) return
       if (!isBinary) return ws.close(CloseCodes.INVALID_MESSAGE, "frames are binary")
-      if (!trusted && ++handshakes > 1) {
-        return ws.close(CloseCodes.UNAUTHORIZED, "only the handshake before authentication")
+      if (!trusted && untrusted) {
+        handshakeBytes += toBytes(data).byteLength
+        if (++handshakeMessages > untrusted.handshakeMessages || handshakeBytes > untrusted.handshakeBytes) {
+          observer?.refused("UNAUTHORIZED")
+          return ws.close(CloseCodes.UNAUTHORIZED, "only the handshake before authentication")
+        }
       }
       inbox.push(data)
       if (inbox.length === 1 && resumeTimer === undefined) pump()
