@@ -39,7 +39,8 @@ export interface WebSocketLike {
 export type WebSocketFactory = new (url: string) => WebSocketLike
 
 export interface WebSocketClientOptions {
-  url: string
+  /** The relay's address, or a function asked before each attempt (to move to another relay). */
+  url: string | (() => string)
   /** The WebSocket class: the browser's by default; in Node 20, pass `WebSocket` from `ws`. */
   WebSocket?: WebSocketFactory
   reconnect?: Partial<BackoffOptions>
@@ -52,7 +53,7 @@ export interface WebSocketClientOptions {
    * throw counts as a failed attempt (retried with backoff).
    */
   getToken?: () => string | Promise<string>
-  /** Fresh credentials are sent this long before the current ones expire, or at 80% of their life if sooner (ms, default 30 s). */
+  /** Fresh credentials are sent this long before the current ones expire, or at half their life if that is later (ms, default 30 s). */
   refreshBefore?: number
 }
 
@@ -163,11 +164,13 @@ export class WebSocketClientAdapter implements NetworkAdapter {
     const WebSocketClass = this.#options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketFactory)
     if (!WebSocketClass)
       throw new Error("no WebSocket class: pass the `ws` package's WebSocket as `WebSocket`")
+    const { url: address } = this.#options
+    const url = typeof address === "function" ? address() : address
     let socket: WebSocketLike
     try {
-      socket = new WebSocketClass(this.#options.url)
+      socket = new WebSocketClass(url)
     } catch (error) {
-      log.error("cannot open {url}: {error}", { url: this.#options.url, error })
+      log.error("cannot open {url}: {error}", { url, error })
       return this.#retry()
     }
     socket.binaryType = "arraybuffer"
@@ -215,7 +218,7 @@ export class WebSocketClientAdapter implements NetworkAdapter {
     const { getToken } = this.#options
     if (expiresIn === undefined || !getToken) return
     const before = this.#options.refreshBefore ?? 30_000
-    const delay = Math.max(0, Math.min(expiresIn * 0.8, expiresIn - before))
+    const delay = Math.max(expiresIn - before, expiresIn / 2)
     this.#refreshTimer = setTimeout(async () => {
       let token: string
       try {
