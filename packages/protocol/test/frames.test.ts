@@ -30,6 +30,8 @@ const message: fc.Arbitrary<PeerMessage> = fc.oneof(
     relay: fc.boolean(),
   }),
   fc.constant({ type: "ping" } as const),
+  fc.record({ type: fc.constant("auth"), token: fc.string({ minLength: 1, maxLength: 200 }) }),
+  fc.record({ type: fc.constant("auth-ok"), userId: id, expiresIn: uint }, { requiredKeys: ["type"] }),
   fc.record(
     { type: fc.constant("sync-request"), docId: fc.string(), version: bytes, id: uint },
     { requiredKeys: ["type", "docId", "version"] },
