@@ -302,4 +302,22 @@ describe("authentication", () => {
     expect(bob.adapter.state).toBe("open")
     expect(tabs.map((tab) => tab.adapter.state)).toEqual(["closed", "closed"])
   })
+
+  it("closes a connection that does not finish its handshake in time (TIMEOUT, transient)", async () => {
+    const server = await relay({ auth: { jwt: { secret: SECRET }, handshakeTimeout: 50 } })
+    const silent = await raw(server.url)
+    expect(await silent.closed).toMatchObject({ code: 4103 })
+  })
+
+  it("a JWKS endpoint that cannot be reached closes with INTERNAL (transient), not UNAUTHORIZED", async () => {
+    const gone = createHttp()
+    await new Promise<void>((resolve) => gone.listen(0, "127.0.0.1", resolve))
+    const port = (gone.address() as AddressInfo).port
+    await new Promise((resolve) => gone.close(resolve))
+    const server = await relay({ auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json` } } })
+    const socket = await raw(server.url)
+    socket.send({ type: "auth", token: await tokenFor("alice") })
+    socket.hello("alice-peer")
+    expect(await socket.closed).toMatchObject({ code: 4199 })
+  })
 })
