@@ -4,13 +4,13 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { DocHandle } from "@tandem/repo"
+import { type DocHandle, MemoryStorage } from "@tandem/repo"
 import { createServer } from "@tandem/server"
 import { FsStorage } from "@tandem/storage-fs"
 import { LoroDoc } from "loro-crdt"
 import { describe, expect, it } from "vitest"
 import { connectWith, SECRET, tokenFor } from "./auth-helpers.js"
-import { RawClient, until } from "./helpers.js"
+import { connect, RawClient, until } from "./helpers.js"
 import { freePort } from "./ports.js"
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
@@ -138,5 +138,45 @@ describe("graceful drain", () => {
       if (relayA.exitCode === null) relayA.kill("SIGKILL")
       await Promise.all([dirA, dirB].map((dir) => rm(dir, { recursive: true, force: true })))
     }
+  })
+
+  it("a drain stops taking connections at once and tells connected clients SERVER_DRAINING", async () => {
+    const server = await createServer({ port: 0, host: "127.0.0.1" })
+    const watcher = await RawClient.open(server.url)
+    watcher.hello("watcher")
+    await watcher.next((m) => m.type === "hello")
+    const drained = server.drain()
+    expect(server.draining).toBe(true)
+    await expect(RawClient.open(server.url)).rejects.toMatchObject({ code: "ECONNREFUSED" })
+    expect(await watcher.closed).toMatchObject({ code: 4100 })
+    await drained
+  })
+
+  it("storage stuck during a drain: the drain gives up at its deadline instead of hanging", async () => {
+    // A disk that stopped answering: writes never complete.
+    class StuckStorage extends MemoryStorage {
+      override append(): Promise<void> {
+        return new Promise(() => {})
+      }
+      override compact(): Promise<void> {
+        return new Promise(() => {})
+      }
+    }
+    const server = await createServer({
+      port: 0,
+      host: "127.0.0.1",
+      storage: new StuckStorage(),
+      drainTimeout: 200,
+    })
+    const client = connect(server.url)
+    const handle = client.repo.get("d")
+    await handle.whenReady()
+    handle.change((doc) => doc.getText("t").insert(0, "never written"))
+    while (server.repo.get("d").doc.getText("t").length === 0) {
+      await new Promise((resolve) => server.repo.get("d").on("change", resolve))
+    }
+    // The CLI exits 1 when this rejects: the process ends whatever is still stuck.
+    await expect(server.drain()).rejects.toThrow("drain took longer than 200 ms")
+    await client.repo.shutdown()
   })
 })
