@@ -14,6 +14,8 @@ export const LOADGENS = 2
 export interface SessionOptions {
   /** Run the server under `node --cpu-prof`, writing its profile into this directory on exit. */
   profileDir?: string
+  /** Profile the load generators too (into `loadgens/` under `profileDir`). */
+  profileLoadgens?: boolean
 }
 
 /** What the server did over a measured window. */
@@ -63,7 +65,15 @@ export class Session {
     const server = new Child(`${system.name} server`, scripts.server, [system.key], execArgv)
     const loadgens = Array.from(
       { length: LOADGENS },
-      (_, i) => new Child(`${system.name} load generator ${i + 1}`, scripts.loadgen, [system.key]),
+      (_, i) =>
+        new Child(
+          `${system.name} load generator ${i + 1}`,
+          scripts.loadgen,
+          [system.key],
+          options.profileDir && options.profileLoadgens
+            ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/loadgens`]
+            : [],
+        ),
     )
     try {
       const [ready] = (await Promise.all([server.ready, ...loadgens.map((child) => child.ready)])) as [
