@@ -52,8 +52,13 @@ export class Session {
     readonly server: Child,
     readonly loadgens: Child[],
     readonly url: string,
-    readonly profiling: boolean,
+    /** Where profiles go, when profiling. */
+    readonly profileDir: string | undefined,
   ) {}
+
+  get profiling(): boolean {
+    return this.profileDir !== undefined
+  }
 
   static async open(
     system: NetSystem,
@@ -79,7 +84,7 @@ export class Session {
       const [ready] = (await Promise.all([server.ready, ...loadgens.map((child) => child.ready)])) as [
         { port: number },
       ]
-      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir !== undefined)
+      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir)
     } catch (error) {
       await Promise.all([server.kill(), ...loadgens.map((child) => child.kill())])
       throw error
@@ -102,6 +107,11 @@ export class Session {
   /** Collects the server's garbage, then reads its stats. */
   gc(): Promise<ServerStats> {
     return this.server.request("gc")
+  }
+
+  /** When profiling: writes a heap snapshot of the server into the profile directory. */
+  async heapSnapshot(): Promise<void> {
+    if (this.profileDir) await this.server.request("heap-snapshot", { dir: this.profileDir }, 120_000)
   }
 
   /** Spreads the clients over the load generators (client i on generator i mod LOADGENS). */
@@ -196,7 +206,13 @@ export class Session {
     } else {
       await this.server.kill()
     }
-    await Promise.all(this.loadgens.map((child) => child.kill()))
+    await Promise.all(
+      this.loadgens.map(async (child) => {
+        if (!this.profiling || !child.alive) return child.kill()
+        await child.request("exit", {}, 10_000).catch(() => {})
+        await child.stop(30_000)
+      }),
+    )
     // Let the kernel finish tearing the sockets down before the next round.
     await sleep(200)
   }

@@ -258,6 +258,7 @@ export const idleMemory: Scenario = {
     await session.connect(specs, { batch: 200, timeoutMs: 240_000 })
     await sleep(3_000)
     const after = await session.gc()
+    await session.heapSnapshot()
     return {
       perConnection: (after.rss - before.rss) / IDLE.clients / 1024,
       heapPerConnection: (after.heapUsed - before.heapUsed) / IDLE.clients / 1024,
