@@ -115,14 +115,14 @@ const contextMetrics: Metric[] = [
   },
 ]
 
-const PRESENCE = { clients: 500, perRoom: 50, hz: 2, seconds: { quick: 5, default: 8, full: 20 } }
+const PRESENCE = { clients: 500, perRoom: 50, hz: 2, seconds: { quick: 4, default: 5, full: 20 } }
 
 export const presenceFanout: Scenario = {
   key: "presence",
   title: "1. Presence fan-out",
   describe: (mode) =>
     `${PRESENCE.clients} clients in ${PRESENCE.clients / PRESENCE.perRoom} rooms of ${PRESENCE.perRoom}, each updating its presence at ${PRESENCE.hz} Hz for ${PRESENCE.seconds[mode]} s`,
-  rounds: (mode) => byMode(mode, { quick: 1, default: 2, full: 3 }),
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "cpu",
@@ -163,14 +163,14 @@ export const presenceFanout: Scenario = {
   },
 }
 
-const EDITS = { observers: 1000, hz: 10, seconds: { quick: 4, default: 6, full: 10 } }
+const EDITS = { observers: 1000, hz: 10, seconds: { quick: 3, default: 4, full: 10 } }
 
 export const editFanout: Scenario = {
   key: "edits",
   title: "2. Edit fan-out",
   describe: (mode) =>
     `1 writer and ${EDITS.observers.toLocaleString("en-US")} observers of one document; the writer appends a short text at ${EDITS.hz} updates/s for ${EDITS.seconds[mode]} s`,
-  rounds: (mode) => byMode(mode, { quick: 1, default: 2, full: 3 }),
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "cpu",
@@ -223,7 +223,7 @@ export const idleMemory: Scenario = {
   title: "3. Idle memory",
   describe: () =>
     `${IDLE.clients.toLocaleString("en-US")} idle clients in ${IDLE.clients / IDLE.perRoom} rooms of ${IDLE.perRoom}, each room with one document (${IDLE.chars} characters of text, in the server's store until a client opens it), every client with presence and the document open`,
-  rounds: (mode) => byMode(mode, { quick: 1, default: 2, full: 3 }),
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "perConnection",
@@ -373,7 +373,7 @@ export const MIXED = {
   presenceHz: 1,
   editHz: 0.2,
   chars: 1024,
-  seconds: { quick: 10, default: 20, full: 60 },
+  seconds: { quick: 8, default: 10, full: 60 },
 }
 
 /** Scenario 6's load on a connected session: what the soak repeats for as long as it is told. */
