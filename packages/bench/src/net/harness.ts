@@ -167,7 +167,8 @@ export class Session {
       windowEnd,
       drainMs: options.drainMs,
     }
-    const timeout = windowEnd - now() + options.drainMs + 60_000
+    // A generator behind by minutes still reports: its latencies say how far behind it was.
+    const timeout = windowEnd - now() + options.drainMs + 180_000
     const results = Promise.all(this.loadgens.map((child) => child.request<RunResult>("run", args, timeout)))
     // A failing generator must not leave the window's timers waiting: surface it at the end.
     results.catch(() => {})
