@@ -169,7 +169,7 @@ export class Repo {
     }
     const presence = options.presence ?? null
     this.#roomHost.checkPresence(presence)
-    this.#runtime.presence.set(roomId, this.peerId, presence)
+    this.#runtime.presence.set(roomId, this.peerId, structuredClone(presence))
     this.#runtime.dispatch({ type: "room/join", roomId, now: this.#roomHost.now() })
     return room
   }

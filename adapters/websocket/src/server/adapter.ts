@@ -6,12 +6,12 @@ import {
   closeCodeFor,
   defaultFrameLimits,
   encodedSize,
-  encodeMessage,
   FrameDecoder,
   type FrameLimits,
 } from "@tandem/protocol"
 import type { Channel, ErrorCode, NetworkAdapter, NetworkEvents, PeerMessage } from "@tandem/repo"
 import { type RawData, type WebSocket, WebSocketServer } from "ws"
+import { Outbox } from "./outbox.js"
 import { TokenBucket } from "./token-bucket.js"
 
 const log = getLogger(["tandem", "websocket", "server"])
@@ -90,6 +90,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
   readonly #frames: FrameLimits
   readonly #sockets = new Set<WebSocket>()
   readonly #perIp = new Map<string, number>()
+  readonly #outbox: Outbox
   #wss: WebSocketServer | null = null
   #events: NetworkEvents | null = null
   readonly #upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -99,6 +100,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     this.#options = options
     this.#limits = { ...defaultServerLimits, ...options.limits }
     this.#frames = { ...defaultFrameLimits, ...options.frames }
+    this.#outbox = new Outbox(this.#frames.maxFrameBytes)
   }
 
   /** Connections open right now. */
@@ -155,7 +157,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     if (!events) return ws.close(CloseCodes.GOING_AWAY, "server stopping")
     this.#sockets.add(ws)
     const limits = this.#limits
-    const frameLimit = this.#frames.maxFrameBytes
+    const outbox = this.#outbox
     const { untrusted } = this.#options
     const observer = this.#options.observer
     // Until trusted, a connection may send one small message: its handshake.
@@ -181,12 +183,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
         ws.close(CloseCodes.SLOW_CONSUMER, "too far behind")
         return
       }
-      const frames = encodeMessage(message, frameLimit)
-      let bytes = 0
-      for (const frame of frames) {
-        ws.send(frame)
-        bytes += frame.byteLength
-      }
+      const bytes = outbox.send(ws, message)
       observer?.sent(message.type, bytes, 1)
     }
     const sendError = (code: ErrorCode, message: string, ref?: number, extra: Partial<PeerMessage> = {}) => {
