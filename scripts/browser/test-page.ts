@@ -82,8 +82,13 @@ export async function runPageTests(browser: Browser, url: string): Promise<PageT
  * Runs a README's example in chromium and returns what it printed with `console.log`. The code is
  * bundled from `dir` (the package's folder, so its imports resolve as they would for a user).
  */
-export async function runExampleInBrowser(browser: Browser, dir: string, code: string): Promise<string[]> {
-  const example = join(dir, `.readme-example-${process.pid}.ts`)
+export async function runExampleInBrowser(
+  browser: Browser,
+  dir: string,
+  code: string,
+  extension: "ts" | "tsx" = "ts",
+): Promise<string[]> {
+  const example = join(dir, `.readme-example-${process.pid}.${extension}`)
   const entry = join(dir, `.readme-example-${process.pid}-entry.ts`)
   await writeFile(example, code)
   await writeFile(
