@@ -6,12 +6,16 @@ import { FsStorage } from "@tandem/storage-fs"
 import { build } from "vite"
 import { type StaticServer, serveDirectory } from "./static-server.js"
 
-/** Builds an example with its own Vite config (as `vite build` would) and serves the result. */
+/**
+ * Builds an example with its own Vite config and serves the result. It is built in development
+ * mode, so that React runs its strict-mode checks (every effect mounted twice) under test.
+ */
 export async function serveBuiltExample(root: string): Promise<StaticServer> {
   const outDir = await mkdtemp(join(tmpdir(), "tandem-example-"))
   await build({
     root,
     configFile: join(root, "vite.config.ts"),
+    mode: "development",
     logLevel: "warn",
     build: { outDir, emptyOutDir: true },
   })
