@@ -1,6 +1,11 @@
 import type { Repo } from "@tandem/repo"
-import { useSyncExternalStore } from "react"
-import { type ConnectionState, useConnectionSource, useRepo } from "./provider.js"
+import { useMemo, useSyncExternalStore } from "react"
+import { type ConnectionSource, type ConnectionState, useConnectionSource, useRepo } from "./provider.js"
+
+interface ConnectionStore {
+  subscribe(onChange: () => void): () => void
+  getSnapshot(): ConnectionState
+}
 
 /**
  * The connection state of the provider's `connection` (`connecting`, `open`, `reconnecting`,
@@ -9,23 +14,22 @@ import { type ConnectionState, useConnectionSource, useRepo } from "./provider.j
 export function useConnectionState(): ConnectionState {
   const repo = useRepo()
   const source = useConnectionSource()
-  const subscribe = source ? (onChange: () => void) => source.on("state", onChange) : peerSubscription(repo)
-  const read = source ? () => source.state : () => (repo.getPeers().length > 0 ? "open" : "closed")
-  return useSyncExternalStore(subscribe, read)
+  const store = useMemo(() => (source ? sourceStore(source) : peerStore(repo)), [repo, source])
+  return useSyncExternalStore(store.subscribe, store.getSnapshot)
 }
 
-const subscriptions = new WeakMap<Repo, (onChange: () => void) => () => void>()
+function sourceStore(source: ConnectionSource): ConnectionStore {
+  return { subscribe: (onChange) => source.on("state", onChange), getSnapshot: () => source.state }
+}
 
-function peerSubscription(repo: Repo): (onChange: () => void) => () => void {
-  let subscribe = subscriptions.get(repo)
-  if (!subscribe) {
-    subscribe = (onChange) => {
+function peerStore(repo: Repo): ConnectionStore {
+  return {
+    subscribe(onChange) {
       const offs = [repo.on("peer-connected", onChange), repo.on("peer-disconnected", onChange)]
       return () => {
         for (const off of offs) off()
       }
-    }
-    subscriptions.set(repo, subscribe)
+    },
+    getSnapshot: () => (repo.getPeers().length > 0 ? "open" : "closed"),
   }
-  return subscribe
 }

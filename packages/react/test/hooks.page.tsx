@@ -102,7 +102,7 @@ const root = document.getElementById("root")
 if (root) {
   createRoot(root).render(
     <StrictMode>
-      <TandemProvider repo={repo} connection={network}>
+      <TandemProvider repo={repo} connection={params.get("connection") === "none" ? undefined : network}>
         <App />
       </TandemProvider>
     </StrictMode>,

@@ -47,10 +47,10 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true })
 })
 
-async function openPage(name: string, room: string): Promise<Page> {
+async function openPage(name: string, room: string, extra = ""): Promise<Page> {
   const page = await browser.newPage()
   cleanups.push(() => page.close())
-  await page.goto(`${testPage.url}/?relay=${encodeURIComponent(relay.url)}&name=${name}&room=${room}`)
+  await page.goto(`${testPage.url}/?relay=${encodeURIComponent(relay.url)}&name=${name}&room=${room}${extra}`)
   // Mounted once connected, so that anything strict mode's doubled effects did would be seen.
   await expect.poll(() => text(page, "[data-testid=connection]").textContent()).toBe("open")
   await page.evaluate(() => (window as unknown as { harness: Harness }).harness.show("first", true))
@@ -158,6 +158,13 @@ it("useDoc re-renders on remote changes, and reports the document ready and its 
 it("useConnectionState follows the connection", async () => {
   const page = await openPage("fay", "connection")
   await expect.poll(() => text(page, "[data-testid=connection]").textContent()).toBe("open")
+  await page.evaluate(() => (window as unknown as { harness: Harness }).harness.disconnect())
+  await expect.poll(() => text(page, "[data-testid=connection]").textContent()).toBe("closed")
+})
+
+it("useConnectionState without a connection source follows the repo's peers", async () => {
+  const page = await openPage("gus", "peers", "&connection=none")
+  expect(await text(page, "[data-testid=connection]").textContent()).toBe("open")
   await page.evaluate(() => (window as unknown as { harness: Harness }).harness.disconnect())
   await expect.poll(() => text(page, "[data-testid=connection]").textContent()).toBe("closed")
 })
