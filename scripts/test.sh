@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 
 install_workspace
+ensure_apt chromium # the browser tests drive Debian's chromium
 echo "› lint";      pnpm run lint
 echo "› typecheck"; pnpm run typecheck
 echo "› build";     pnpm run build

@@ -242,8 +242,10 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
   if (member && member !== before) {
     const targets = forwardTargets(model, room, from)
     if (targets.length > 0) {
+      // A new session of a known member (a reloaded tab) travels as a member, not as presence:
+      // the others must adopt its session, or they would drop everything it says from now on.
       out.push(
-        before
+        before && before.session === member.session
           ? {
               type: "send",
               to: targets,
