@@ -11,6 +11,9 @@ const relay = await createRelay({
   port: relayPort,
   host: "127.0.0.1",
   storage: await FsStorage.open({ dir: fileURLToPath(new URL("./data", import.meta.url)) }),
+  // Demo sign-in: the token is the user id the tab picked, taken on trust so that one user's tabs
+  // group together. A real deployment verifies a JWT here (see @tandem/server's README).
+  auth: { authenticate: ({ token }) => (token ? { userId: token } : null), anonymous: true },
 })
 const vite = await createVite({
   root,

@@ -45,7 +45,13 @@ export async function startTestRelay(): Promise<TestRelay> {
   const dir = await mkdtemp(join(tmpdir(), "tandem-relay-"))
   const start = async (port: number) => {
     await mkdir(dir, { recursive: true })
-    return createServer({ port, host: "127.0.0.1", storage: await FsStorage.open({ dir }) })
+    return createServer({
+      port,
+      host: "127.0.0.1",
+      storage: await FsStorage.open({ dir }),
+      // The examples' demo sign-in (their dev.ts): a token is a user id, taken on trust.
+      auth: { authenticate: ({ token }) => (token ? { userId: token } : null), anonymous: true },
+    })
   }
   let server: Awaited<ReturnType<typeof createServer>> | null = await start(0)
   const { port, url } = server

@@ -17,7 +17,12 @@ declare global {
 
 const settings = readSettings(import.meta.env.VITE_TANDEM_URL ?? `ws://${location.hostname}:4200`)
 // A local relay comes back fast: retry at least every 2 s instead of backing off to 30 s.
-const network = new WebSocketClientAdapter({ url: settings.relay, reconnect: { maxDelay: 2_000 } })
+// The dev relay takes the user id as the token on trust (demo sign-in, see dev.ts).
+const network = new WebSocketClientAdapter({
+  url: settings.relay,
+  getToken: () => settings.userId,
+  reconnect: { maxDelay: 2_000 },
+})
 const storage = await IndexedDbStorage.open({ database: "tandem-chat" })
 const repo = new Repo({
   peerId: settings.peerId,
