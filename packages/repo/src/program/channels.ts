@@ -10,7 +10,7 @@ import { type Step, unchanged } from "./step.js"
 // Channel lifecycle: a channel is *handshaking* until the far end's hello arrives, then
 // *established*. Only established channels carry documents and rooms.
 
-export function channelOpened(model: Model, channelId: ChannelId): Step {
+export function channelOpened(model: Model, channelId: ChannelId, relayLink = false): Step {
   const { self } = model
   const hello: Hello = {
     type: "hello",
@@ -23,6 +23,7 @@ export function channelOpened(model: Model, channelId: ChannelId): Step {
   const channels = model.channels.set(channelId, {
     id: channelId,
     peer: null,
+    relayLink,
     docs: I.Set(),
     rooms: I.Set(),
   })

@@ -36,7 +36,7 @@ export type AppMsg =
 export type NetworkMsg =
   /** An adapter finished its first attempt to reach its peers. */
   | { type: "net/adapter-started" }
-  | { type: "conn/opened"; channelId: ChannelId }
+  | { type: "conn/opened"; channelId: ChannelId; relayLink?: boolean }
   | { type: "conn/closed"; channelId: ChannelId; clean: boolean; now: number }
   | { type: "conn/received"; channelId: ChannelId; message: PeerMessage; now: number }
 

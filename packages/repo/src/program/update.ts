@@ -60,7 +60,7 @@ export function update(msg: Msg, model: Model): Step {
       return [synced, [...settled, ...syncs]]
     }
     case "conn/opened":
-      return channelOpened(model, msg.channelId)
+      return channelOpened(model, msg.channelId, msg.relayLink)
     case "conn/closed":
       return channelClosed(model, msg.channelId, msg.clean, msg.now)
     case "conn/received":
