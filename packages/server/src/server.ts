@@ -1,9 +1,17 @@
 import { createServer as createHttpServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { getLogger } from "@logtape/logtape"
+import type { RedisRelayAdapter } from "@tandem/adapter-redis"
 import { type ServerLimits, WebSocketServerAdapter } from "@tandem/adapter-websocket/server"
 import { CloseCodes, type FrameLimits } from "@tandem/protocol"
-import { type KeepaliveOptions, MemoryStorage, Repo, type StorageAdapter } from "@tandem/repo"
+import {
+  type KeepaliveOptions,
+  MemoryStorage,
+  type NetworkAdapter,
+  Repo,
+  type StorageAdapter,
+} from "@tandem/repo"
+import { type RedisServiceOptions, redisRelay } from "./redis.js"
 
 const log = getLogger(["tandem", "server"])
 
@@ -22,8 +30,10 @@ export interface ServerOptions {
   rooms?: { reconnectGrace?: number; linger?: number }
   /** A document no client syncs leaves memory after this long (ms, default 60 s); storage keeps it. */
   evictAfter?: number
-  /** This relay's peer id (default: random). */
+  /** This relay's peer id (default: random; with `redis`, the instance id). */
   peerId?: string
+  /** Join other instances through Redis, as one service (see `@tandem/adapter-redis`). */
+  redis?: RedisServiceOptions
 }
 
 export interface RelayLimits extends ServerLimits {
@@ -42,6 +52,8 @@ export interface TandemServer {
   readonly url: string
   /** Open WebSocket connections. */
   readonly connections: number
+  /** The Redis relay, when the server is one instance of a service (`stats`, `whenCaughtUp`). */
+  readonly redis: RedisRelayAdapter | null
   /** Closes every connection (clients reconnect elsewhere), writes what is pending, stops. */
   close(): Promise<void>
 }
@@ -65,10 +77,13 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
   if (!options.storage) {
     log.warn("documents are kept in memory only: they are lost when this relay stops")
   }
+  const redis = options.redis ? redisRelay(options.redis, options.peerId) : null
+  const peerId = redis?.instanceId ?? options.peerId
+  const adapters: NetworkAdapter[] = redis ? [network, redis] : [network]
   const repo = new Repo({
-    ...(options.peerId !== undefined && { peerId: options.peerId }),
+    ...(peerId !== undefined && { peerId }),
     relay: true,
-    network: [network],
+    network: adapters,
     storage: options.storage ?? new MemoryStorage(),
     ...(options.keepalive && { keepalive: options.keepalive }),
     saveDelay: 0,
@@ -102,6 +117,7 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
     get connections() {
       return network.connections
     },
+    redis,
     close() {
       closing ??= (async () => {
         await network.stop(CloseCodes.GOING_AWAY, "relay stopping")
