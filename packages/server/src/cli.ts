@@ -2,6 +2,7 @@ import { resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { configure, getConsoleSink, getLogger, getTextFormatter, type LogLevel } from "@logtape/logtape"
 import { FsStorage } from "@tandem/storage-fs"
+import { instanceIdIn, redisFromCli } from "./redis-cli.js"
 import { createServer } from "./server.js"
 
 const HELP = `Usage: tandem serve [options]
@@ -13,6 +14,10 @@ Options (each also read from the environment variable in brackets):
       --host <addr>      address to listen on (TANDEM_HOST, default 0.0.0.0)
       --data <dir>       where documents are kept (TANDEM_DATA, default ./data)
       --memory           keep documents in memory only; they are lost on exit (TANDEM_MEMORY=1)
+      --redis <url>      join other instances through Redis as one service (TANDEM_REDIS_URL)
+      --service <name>   the service's name in Redis (TANDEM_SERVICE, default tandem)
+      --instance-id <id> this instance's id (TANDEM_INSTANCE_ID, default: kept in <data>/instance-id)
+      --instance-ttl <ms> an instance silent this long is dead (TANDEM_INSTANCE_TTL, default 12000)
       --log-level <lvl>  trace, debug, info, warning, error or fatal (TANDEM_LOG_LEVEL, default info)
   -h, --help             show this help
 `
@@ -36,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       host: { type: "string" },
       data: { type: "string" },
       memory: { type: "boolean" },
+      redis: { type: "string" },
+      service: { type: "string" },
+      "instance-id": { type: "string" },
+      "instance-ttl": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -66,7 +75,17 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = resolve(values.data ?? env.TANDEM_DATA ?? "data")
   const storage = memory ? undefined : await FsStorage.open({ dir: dataDir })
   if (storage) log.info("documents are kept in {dir}", { dir: dataDir })
-  const server = await createServer({ port, host, ...(storage && { storage }) })
+  const redis = await redisFromCli(values, env, () => instanceIdIn(memory ? null : dataDir))
+  const server = await createServer({ port, host, ...(storage && { storage }), ...(redis && { redis }) })
+  if (server.redis) {
+    const relay = server.redis
+    await relay.whenStarted()
+    log.info("joined the service {service} as {instanceId}: {instances} instances", {
+      service: redis?.service ?? "tandem",
+      instanceId: relay.instanceId,
+      instances: relay.stats.instances,
+    })
+  }
   log.info("tandem relay ready at {url} (health: http://{host}:{port}/healthz)", {
     url: server.url,
     host: host === "0.0.0.0" ? "127.0.0.1" : host,

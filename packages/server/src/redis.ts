@@ -1,5 +1,5 @@
+import { randomBytes } from "node:crypto"
 import { RedisRelayAdapter } from "@tandem/adapter-redis"
-import { randomId } from "./random-id.js"
 
 /** Several relay instances as one service, through one Redis. */
 export interface RedisServiceOptions {
@@ -17,7 +17,7 @@ export interface RedisServiceOptions {
 
 /** The Redis relay for a server: the adapter, and the id the server's repo must use as its `peerId`. */
 export function redisRelay(options: RedisServiceOptions, peerId: string | undefined): RedisRelayAdapter {
-  const instanceId = options.instanceId ?? peerId ?? `relay-${randomId()}`
+  const instanceId = options.instanceId ?? peerId ?? `relay-${randomBytes(6).toString("hex")}`
   return new RedisRelayAdapter({
     url: options.url,
     instanceId,

@@ -219,8 +219,10 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
   if (member && member !== before) {
     const targets = forwardTargets(model, room, from)
     if (targets.length > 0) {
+      // A member that moved here (from another channel or instance) is announced whole, so every
+      // instance learns where it is now reached; otherwise only its presence changed.
       out.push(
-        before
+        before && before.via === from
           ? {
               type: "send",
               to: targets,
@@ -433,7 +435,17 @@ function leaveReceived(model: Model, from: ChannelId, msg: RoomLeave, now: numbe
     // The other instance stopped following the room.
     const out: Command[] = []
     const next = { ...room, followers: room.followers.remove(from) }
-    return [putRoom(model, settle(next, now, model, out)), out]
+    let result = putRoom(model, settle(next, now, model, out))
+    for (const [id, pending] of result.relayAcks) {
+      if (!pending.waiting.has(from)) continue
+      const [settled, more] = settleRelayedAck(result, id, {
+        ...pending,
+        waiting: pending.waiting.remove(from),
+      })
+      result = settled
+      out.push(...more)
+    }
+    return [result, out]
   }
   const member = room?.members.get(msg.peerId)
   if (!room || !member || !speaksFor(model, from, msg.peerId)) return unchanged(model)
@@ -455,7 +467,8 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
       ? []
       : [{ type: "send", to: [from], message: { type: "room-broadcast-ack", ack: msg.ack, delivered } }]
   if (!room || !member || !speaksFor(model, from, msg.from)) {
-    if (!room || (!room.local && !model.self.relay)) return [model, ack(0)]
+    // Another instance always gets its count (zero here), or it would wait for it forever.
+    if (!room || (!room.local && !model.self.relay) || isRelayLink(model, from)) return [model, ack(0)]
     return notInRoom(model, from, msg.roomId, msg.from, msg.ack)
   }
   // At most once: a repeat (or a straggler overtaken by a later broadcast) is dropped.
