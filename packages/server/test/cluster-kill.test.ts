@@ -122,4 +122,25 @@ describe("a service whose instances die", () => {
       await Promise.all(instances.map((relay) => relay.stop()))
     }
   })
+
+  it("an update acknowledged by one instance survives that instance's SIGKILL right after the ack", async () => {
+    const instances = await relays("ack", 3000)
+    const [first, second] = instances as [RelayProcess, RelayProcess, RelayProcess]
+    const writer = connect(first.url, { peerId: "writer" })
+    const reader = connect(second.url, { peerId: "reader" })
+    try {
+      const written = writer.repo.get("acked")
+      written.doc.getText("t").insert(0, "survives")
+      written.doc.commit()
+      await written.whenAcknowledged()
+      await first.kill()
+      // The writer goes too: only the service can still have the update.
+      await writer.repo.shutdown()
+      const read = reader.repo.get("acked")
+      await eventually("the acknowledged update on another instance", () => text(read) === "survives")
+    } finally {
+      await reader.repo.shutdown()
+      await Promise.all(instances.map((relay) => relay.stop()))
+    }
+  })
 })
