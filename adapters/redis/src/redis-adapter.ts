@@ -104,6 +104,8 @@ export class RedisRelayAdapter implements NetworkAdapter {
   #timers: ReturnType<typeof setInterval>[] = []
   #stopped = false
   #joined = false
+  /** Until then, a missing liveness key may only mean Redis lost its data and instances re-register. */
+  #judgeAfter = 0
   #joining: Promise<void> | null = null
   #started: Promise<void>
   #resolveStarted!: () => void
@@ -305,6 +307,7 @@ export class RedisRelayAdapter implements NetworkAdapter {
 
   async #joinOnce(): Promise<void> {
     if (this.#stopped) return
+    this.#judgeAfter = Date.now() + this.#options.instanceTtlMs
     try {
       const first = !this.#joined
       const known = await this.#registry.beat()
@@ -364,8 +367,11 @@ export class RedisRelayAdapter implements NetworkAdapter {
     } catch {
       return // Redis is away: nobody is declared dead on no evidence.
     }
+    const settling = Date.now() < this.#judgeAfter
     for (const [index, link] of links.entries()) {
       if (epochs[index] === link.epoch || this.#links.get(link.peerId) !== link) continue
+      // Right after (re)connecting, only a new epoch is proof: a missing key may be Redis restarted empty.
+      if (settling && epochs[index] === null) continue
       log.info("instance {peerId} is gone: its members leave", { peerId: link.peerId })
       this.#closeLink(link, false)
     }
@@ -407,12 +413,9 @@ export class RedisRelayAdapter implements NetworkAdapter {
     this.#events?.closed(link, { clean })
   }
 
-  /** Closes and reopens every link: the repo syncs every document and room in use again. */
+  /** Every document and room in use syncs again with every instance, over the links as they are. */
   #resyncLinks(): void {
-    for (const link of [...this.#links.values()]) {
-      this.#closeLink(link, false)
-      this.#openLink(new Link(this, link.peerId, link.epoch, false))
-    }
+    for (const link of this.#links.values()) this.#events?.resync?.(link)
   }
 
   // --- what arrives ---

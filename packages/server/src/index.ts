@@ -1,2 +1,2 @@
-export { createServer, type RelayLimits, type ServerOptions, type TandemServer } from "./server.js"
 export type { RedisServiceOptions } from "./redis.js"
+export { createServer, type RelayLimits, type ServerOptions, type TandemServer } from "./server.js"

@@ -14,10 +14,15 @@ import { createServer, type ServerOptions, type TandemServer } from "@tandem/ser
  * Waits until `condition` holds, checking it every few milliseconds: for state that several
  * processes reach through Redis, where no single event says "now". Fails with `what` on timeout.
  */
-export async function eventually(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function eventually(
+  what: string,
+  condition: () => boolean,
+  timeoutMs = 20_000,
+  state: () => unknown = () => "",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${JSON.stringify(state())}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
@@ -51,7 +56,7 @@ export function memberIds<P extends Json>(room: Room<P>): string[] {
 export function presences<P extends Json>(room: Room<P>): string {
   const entries = room
     .getMembers()
-    .map((member) => [member.peerId, member.presence] as const)
+    .map((member) => [member.peerId, sortedKeys(member.presence)] as const)
     .sort(([a], [b]) => a.localeCompare(b))
   return JSON.stringify(entries)
 }
@@ -178,3 +183,13 @@ export class RelayProcess {
 }
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  if (typeof value !== "object" || value === null) return value
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, inner]) => [key, sortedKeys(inner)]),
+  )
+}

@@ -33,6 +33,11 @@ export interface NetworkEvents {
   opened(channel: Channel): void
   received(channel: Channel, message: PeerMessage): void
   closed(channel: Channel, how: ChannelClosed): void
+  /**
+   * Messages on this channel may have been lost (the adapter saw a gap): sync every document and
+   * room in use on it again, without closing it.
+   */
+  resync?(channel: Channel): void
 }
 
 /**

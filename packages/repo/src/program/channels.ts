@@ -61,6 +61,14 @@ export function helloReceived(model: Model, channelId: ChannelId, hello: Hello):
   ]
 }
 
+/** The adapter lost messages on an established channel: documents and rooms in use sync again. */
+export function channelResync(model: Model, channelId: ChannelId): Step {
+  if (!model.channels.get(channelId)?.peer) return unchanged(model)
+  const [synced, requests] = channelEstablished(model, channelId)
+  const [joined, joins] = roomsOnEstablished(synced, channelId)
+  return [joined, [...requests, ...joins]]
+}
+
 export function channelClosed(model: Model, channelId: ChannelId, clean: boolean, now: number): Step {
   const channel = model.channels.get(channelId)
   if (!channel) return unchanged(model)

@@ -589,7 +589,7 @@ export function roomsOnClosed(model: Model, channel: ChannelModel, clean: boolea
       if (channel.relayLink) {
         // The instance is gone (its liveness key expired, or it left): its clients left with it,
         // and every other instance notices by itself. Those still alive reconnect and rejoin.
-        updated = removeMember(updated, member.peerId, out)
+        updated = removeMember(updated, member.peerId, out, undefined, true)
         const targets = forwardTargets(next, updated, channel.id, true)
         if (targets.length > 0) out.push(leaveMessage(targets, roomId, member))
       } else if (clean && member.peerId === channel.peer?.peerId) {
@@ -772,12 +772,24 @@ function applyMember(
   }
 }
 
-function removeMember(room: RoomModel, peerId: PeerId, out: Command[], seq?: number): RoomModel {
+/**
+ * Takes a member out of the room. Unless `forget`, its last `seq` is remembered so that its
+ * stragglers stay out; a member lost with an instance link did not leave, and comes back with the
+ * same `seq` when the link returns.
+ */
+function removeMember(
+  room: RoomModel,
+  peerId: PeerId,
+  out: Command[],
+  seq?: number,
+  forget = false,
+): RoomModel {
   const member = room.members.get(peerId)
   if (!member) return room
   if (member.disconnectedAt !== null) out.push({ type: "cancel", id: graceTimer(room.id, peerId) })
   out.push({ type: "emit", event: { type: "room-member-left", roomId: room.id, member: record(member) } })
   out.push(deletePresence(room.id, peerId))
+  if (forget) return { ...room, members: room.members.remove(peerId) }
   let departed = room.departed.set(peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
   if (departed.size > DEPARTED_LIMIT) departed = departed.skip(departed.size - DEPARTED_LIMIT).toOrderedMap()
   return { ...room, members: room.members.remove(peerId), departed }

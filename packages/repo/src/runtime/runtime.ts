@@ -88,6 +88,11 @@ export class Runtime {
         this.#keepalive?.forget(channelId)
         this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: this.options.clock() })
       },
+      resync: (channel) => {
+        const channelId = this.#channelIds.get(channel)
+        if (channelId !== undefined && this.#channels.has(channelId))
+          this.dispatch({ type: "conn/resync", channelId })
+      },
     }
     for (const adapter of this.options.network) {
       adapter.start(events).then(
