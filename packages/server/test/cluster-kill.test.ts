@@ -77,19 +77,19 @@ describe("a service whose instances die", () => {
         () => survivors.every((room) => !memberIds(room).includes("pinned")),
         15_000,
       )
-      await eventually("the six others to list each other again", () =>
-        survivors.every((room) => memberIds(room).length === 6),
-      ).catch((error) => {
-        console.log(survivors.map((room) => memberIds(room).join(",")))
-        throw error
-      })
+      await eventually(
+        "the six others to list each other again",
+        () => survivors.every((room) => memberIds(room).length === 6),
+        20_000,
+        () => survivors.map(memberIds),
+      )
       const expected = 6 * 20
-      await eventually("no edit lost", () =>
-        handles.slice(0, 6).every((handle) => text(handle).length === expected),
-      ).catch((error) => {
-        console.log(handles.map((handle) => text(handle).length))
-        throw error
-      })
+      await eventually(
+        "no edit lost",
+        () => handles.slice(0, 6).every((handle) => text(handle).length === expected),
+        20_000,
+        () => handles.map((handle) => text(handle).length),
+      )
       expect(new Set(handles.slice(0, 6).map(text)).size).toBe(1)
     } finally {
       await Promise.all(clients.map((client) => client.repo.shutdown()))
