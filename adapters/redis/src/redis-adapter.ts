@@ -184,6 +184,11 @@ export class RedisRelayAdapter implements NetworkAdapter {
     this.#openLink(this.#history)
     this.#subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => this.#pubsubMessage(message))
     this.#main.on("ready", () => void this.#join())
+    // Pub/sub delivers at most once: whatever was published while the subscriber was away is lost,
+    // so everything in use syncs again over every link when it is back.
+    this.#subscriber.on("ready", () => {
+      if (this.#joined) this.#resyncLinks()
+    })
     await Promise.allSettled([this.#subscriber.connect(), this.#reader.connect(), this.#main.connect()])
     // Until Redis answers, the relay serves its own clients; it joins the service when it can.
     if (this.#main.status === "ready") await this.#join()
