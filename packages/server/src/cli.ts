@@ -77,15 +77,15 @@ async function main(argv: string[]): Promise<number> {
   if (storage) log.info("documents are kept in {dir}", { dir: dataDir })
   const redis = await redisFromCli(values, env, () => instanceIdIn(memory ? null : dataDir))
   const server = await createServer({ port, host, ...(storage && { storage }), ...(redis && { redis }) })
-  if (server.redis) {
-    const relay = server.redis
-    await relay.whenStarted()
+  const relay = server.redis
+  // With Redis away at start-up, the relay serves its own clients and joins the service later.
+  void relay?.whenStarted().then(() => {
     log.info("joined the service {service} as {instanceId}: {instances} instances", {
       service: redis?.service ?? "tandem",
       instanceId: relay.instanceId,
       instances: relay.stats.instances,
     })
-  }
+  })
   log.info("tandem relay ready at {url} (health: http://{host}:{port}/healthz)", {
     url: server.url,
     host: host === "0.0.0.0" ? "127.0.0.1" : host,

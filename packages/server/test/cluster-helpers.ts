@@ -31,16 +31,16 @@ export async function eventually(
 export async function instance(
   url: string,
   instanceId: string,
-  options: ServerOptions & { service?: string; instanceTtlMs?: number } = {},
+  options: ServerOptions & { service?: string; instanceTtlMs?: number; waitForRedis?: boolean } = {},
 ): Promise<TandemServer> {
-  const { service = "test", instanceTtlMs = 3000, ...rest } = options
+  const { service = "test", instanceTtlMs = 3000, waitForRedis = true, ...rest } = options
   const server = await createServer({
     port: 0,
     host: "127.0.0.1",
     redis: { url, service, instanceId, instanceTtlMs },
     ...rest,
   })
-  await server.redis?.whenStarted()
+  if (waitForRedis) await server.redis?.whenStarted()
   return server
 }
 

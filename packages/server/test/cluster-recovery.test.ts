@@ -31,9 +31,9 @@ async function tempDir(): Promise<string> {
   return dir
 }
 
-async function onDisk(url: string, id: string, service: string, dir: string): Promise<TandemServer> {
+async function onDisk(url: string, id: string, service: string, dir: string, waitForRedis = true) {
   const storage = await FsStorage.open({ dir: join(dir, id) })
-  const server = await instance(url, id, { service, storage })
+  const server = await instance(url, id, { service, storage, waitForRedis })
   cleanups.push(() => server.close())
   return server
 }
@@ -161,6 +161,26 @@ describe("recovery", () => {
     const reader = client(c, "reader")
     const read = reader.repo.get("news")
     await eventually("all 25 edits through the returning instance", () => text(read).length === 25)
+  })
+
+  it("an instance started while Redis is down serves its own clients and joins the service once Redis is up", async () => {
+    const redis = await redisServer()
+    const dir = await tempDir()
+    const a = await onDisk(redis.url, "a", "late", dir)
+    const left = client(a, "left").repo.get("doc")
+    type(left, 2)
+    await left.whenAcknowledged()
+    await redis.stop()
+    const b = await onDisk(redis.url, "b", "late", dir, false)
+    const right = client(b, "right").repo.get("doc")
+    type(right, 3)
+    await right.whenAcknowledged()
+    expect(b.redis?.stats.connected).toBe(false)
+    await redis.start()
+    await eventually("both instances to see each other", () =>
+      [a, b].every((relay) => relay.redis?.stats.instances === 2),
+    )
+    await eventually("the document to converge", () => text(left).length === 5 && text(right).length === 5)
   })
 
   it("garbage on every channel and in the stream is ignored: the service carries on", async () => {
