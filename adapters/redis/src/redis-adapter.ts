@@ -392,6 +392,9 @@ export class RedisRelayAdapter implements NetworkAdapter {
       log.info("instance {peerId} restarted: its earlier run's members leave", { peerId })
       this.#closeLink(existing, false)
     }
+    // Make sure it knows this instance before anything arrives on the new link (it may have
+    // missed the announcement): published first, so it is heard first.
+    this.#control("answer").catch(() => {})
     this.#openLink(new Link(this, peerId, epoch, false))
   }
 
@@ -434,9 +437,8 @@ export class RedisRelayAdapter implements NetworkAdapter {
     if (packet.peerId === this.instanceId) return
     switch (packet.kind) {
       case "announce":
-        this.#instanceSeen(packet.peerId, packet.epoch)
-        void this.#control("answer").catch(() => {})
-        return
+        if (this.#links.get(packet.peerId)?.epoch === packet.epoch) return
+        return this.#instanceSeen(packet.peerId, packet.epoch)
       case "answer":
         return this.#instanceSeen(packet.peerId, packet.epoch)
       case "leave": {
