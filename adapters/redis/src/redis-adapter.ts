@@ -322,6 +322,7 @@ export class RedisRelayAdapter implements NetworkAdapter {
       await this.#control("announce")
       for (const [peerId, epoch] of await this.#registry.others()) this.#instanceSeen(peerId, epoch)
       this.#stream.start()
+      this.#streamLength = await this.#stream.length()
       this.#joined = true
       if (gap) {
         this.#gaps++
