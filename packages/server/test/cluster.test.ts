@@ -23,10 +23,13 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()))
 })
 
-async function cluster(size: number): Promise<TandemServer[]> {
+async function cluster(size: number, linger?: number): Promise<TandemServer[]> {
   const name = `cluster-${++service}`
   const started: TandemServer[] = []
-  for (let i = 0; i < size; i++) started.push(await instance(redis.url, `i${i + 1}`, { service: name }))
+  for (let i = 0; i < size; i++) {
+    const rooms = linger === undefined ? {} : { rooms: { linger } }
+    started.push(await instance(redis.url, `i${i + 1}`, { service: name, ...rooms }))
+  }
   servers.push(...started)
   await eventually("every instance to see the others", () =>
     started.every((server) => server.redis?.stats.instances === size),
@@ -107,6 +110,22 @@ describe("a service of three relay instances", () => {
         ...relays.map((relay) => memberIds(relay.repo.getRoom("lobby") as Room)),
         ...rooms.filter((_, i) => i !== 1).map((room) => memberIds(room)),
       ].every((ids) => JSON.stringify(ids) === JSON.stringify(rest)),
+    )
+  })
+
+  it("a room emptied everywhere is destroyed on every instance, and joining it again meets everyone again", async () => {
+    const relays = await cluster(2, 50)
+    const first = [client(relays[0] as TandemServer, "a1"), client(relays[1] as TandemServer, "b1")]
+    const rooms = first.map((c) => c.repo.joinRoom("r"))
+    await eventually("both members", () => rooms.every((room) => memberIds(room).length === 2))
+    for (const room of rooms) room.leave()
+    await eventually("the room to be destroyed on both instances", () =>
+      relays.every((relay) => relay.repo.getRoom("r") === undefined),
+    )
+    const again = [client(relays[0] as TandemServer, "a2"), client(relays[1] as TandemServer, "b2")]
+    const rejoined = again.map((c) => c.repo.joinRoom("r"))
+    await eventually("the new members to meet across instances", () =>
+      rejoined.every((room) => JSON.stringify(memberIds(room)) === JSON.stringify(["a2", "b2"])),
     )
   })
 })

@@ -262,10 +262,18 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
 function linkFollows(model: Model, from: ChannelId, msg: RoomJoin, now: number): Step {
   const out: Command[] = []
   let room = model.rooms.get(msg.roomId) ?? newRoom(msg.roomId, out)
+  let base = model
+  if (!room.followers.has(from) && room.followers.some((id) => !isRelayLink(model, id))) {
+    // A new follower may have forgotten this instance's own following (it destroyed the room
+    // meanwhile): follow it back. A follower already known is not answered, so this ends.
+    const seq = model.roomClock + 1
+    base = { ...model, roomClock: seq }
+    out.push({ type: "room/send-join", roomId: room.id, to: [from], seq })
+  }
   room = { ...room, followers: room.followers.add(from) }
   const members = [...room.members.values()].filter((member) => !isRelayLink(model, member.via)).map(record)
   out.push({ type: "room/send-snapshot", roomId: room.id, to: from, members, ref: msg.id })
-  const next = withRoomOnChannels(model, room.id, [from])
+  const next = withRoomOnChannels(base, room.id, [from])
   return [putRoom(next, settle(room, now, next, out)), out]
 }
 
@@ -658,10 +666,6 @@ export function graceEnded(model: Model, msg: Msgs<"timer/member-grace">): Step 
 export function lingerEnded(model: Model, msg: Msgs<"timer/room-linger">): Step {
   const room = model.rooms.get(msg.roomId)
   if (!room || !isEmpty(room)) return unchanged(model)
-  if (room.followers.some((id) => isRelayLink(model, id))) {
-    // Other instances follow it here: it stays until they stop (then it lingers again).
-    return [putRoom(model, { ...room, emptySince: null }), []]
-  }
   const out: Command[] = []
   const links = relayLinks(model)
   if (links.length > 0) {
