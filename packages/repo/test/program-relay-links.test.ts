@@ -101,13 +101,14 @@ describe("relay links", () => {
     expect(commands).toContainEqual({ type: "request-sync", to: ["l1", "l2"], docId: "d" })
   })
 
-  it("a sync request from a link is answered without subscribing the link", () => {
+  it("a sync request from a link is answered without subscribing the link, and the document may leave memory", () => {
     const [next, commands] = update(
       received("l1", { type: "sync-request", docId: "d", version: new Uint8Array([0]), id: 7 }),
       relay({ docs: [ready("d", [])] }),
     )
     expect(commands).toEqual([
       { type: "answer-sync", to: "l1", docId: "d", theirVersion: new Uint8Array([0]), ref: 7 },
+      { type: "schedule", id: "evict:d", delay: 60_000, message: { type: "timer/evict", docId: "d" } },
     ])
     expect(next.docs.get("d")?.synced.size).toBe(0)
   })

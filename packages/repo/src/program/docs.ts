@@ -299,7 +299,11 @@ function answerRequest(
   const answer: Command = doc.hasContent
     ? { type: "answer-sync", to: from, docId: doc.id, theirVersion, ref }
     : unavailable(from, doc.id, ref)
-  if (isRelayLink(model, from)) return [putDoc(model, doc), [answer]]
+  if (isRelayLink(model, from)) {
+    // Nobody here uses it: it leaves memory after `evictAfter`, unless a client opens it meanwhile.
+    const commands: Command[] = [answer]
+    return [putDoc(model, scheduleEviction(model, doc, commands)), commands]
+  }
   const next = { ...doc, synced: doc.synced.add(from) }
   return [link(putDoc(model, next), from, doc.id), [answer]]
 }
