@@ -39,13 +39,22 @@ export interface WebSocketLike {
 export type WebSocketFactory = new (url: string) => WebSocketLike
 
 export interface WebSocketClientOptions {
-  url: string
+  /** The relay's address, or a function asked before each attempt (to move to another relay). */
+  url: string | (() => string)
   /** The WebSocket class: the browser's by default; in Node 20, pass `WebSocket` from `ws`. */
   WebSocket?: WebSocketFactory
   reconnect?: Partial<BackoffOptions>
   frames?: Partial<FrameLimits>
   /** An attempt that is not open after this long is abandoned and retried (ms, default 10 s). */
   connectTimeout?: number
+  /**
+   * Credentials for a relay that authenticates. Called before every connection attempt, and again
+   * over the open connection before the relay's deadline for the token (see `refreshBefore`). A
+   * throw counts as a failed attempt (retried with backoff).
+   */
+  getToken?: () => string | Promise<string>
+  /** Fresh credentials are sent this long before the current ones expire, or at half their life if that is later (ms, default 30 s). */
+  refreshBefore?: number
 }
 
 /** Why the adapter stopped for good: a permanent close (unauthorized, forbidden, bad protocol…). */
@@ -80,6 +89,7 @@ export class WebSocketClientAdapter implements NetworkAdapter {
   #timer: ReturnType<typeof setTimeout> | undefined
   #stopped = false
   #firstAttempt: (() => void) | null = null
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined
   readonly #online = () => this.reconnectNow()
 
   constructor(options: WebSocketClientOptions) {
@@ -112,6 +122,7 @@ export class WebSocketClientAdapter implements NetworkAdapter {
   async stop(): Promise<void> {
     this.#stopped = true
     clearTimeout(this.#timer)
+    clearTimeout(this.#refreshTimer)
     globalThis.removeEventListener?.("online", this.#online)
     this.#socket?.close(CloseCodes.NORMAL, "client stopped")
     this.#dropChannel(true)
@@ -129,14 +140,37 @@ export class WebSocketClientAdapter implements NetworkAdapter {
 
   #connect(state: "connecting" | "reconnecting"): void {
     this.#setState(state)
+    const { getToken } = this.#options
+    if (!getToken) return this.#open(null)
+    let attempt: Promise<string>
+    try {
+      attempt = Promise.resolve(getToken())
+    } catch (error) {
+      attempt = Promise.reject(error)
+    }
+    attempt.then(
+      (token) => {
+        if (!this.#stopped && this.#state === state && !this.#socket) this.#open(token)
+      },
+      (error: unknown) => {
+        if (this.#stopped) return
+        log.warn("getToken failed: {error}", { error })
+        this.#retry()
+      },
+    )
+  }
+
+  #open(token: string | null): void {
     const WebSocketClass = this.#options.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketFactory)
     if (!WebSocketClass)
       throw new Error("no WebSocket class: pass the `ws` package's WebSocket as `WebSocket`")
+    const { url: address } = this.#options
+    const url = typeof address === "function" ? address() : address
     let socket: WebSocketLike
     try {
-      socket = new WebSocketClass(this.#options.url)
+      socket = new WebSocketClass(url)
     } catch (error) {
-      log.error("cannot open {url}: {error}", { url: this.#options.url, error })
+      log.error("cannot open {url}: {error}", { url, error })
       return this.#retry()
     }
     socket.binaryType = "arraybuffer"
@@ -151,12 +185,16 @@ export class WebSocketClientAdapter implements NetworkAdapter {
     }, this.#options.connectTimeout ?? 10_000)
     socket.onopen = () => {
       clearTimeout(timeout)
+      // Credentials go first, before the repo's hello: nothing else is read until they are checked.
+      if (token !== null) this.#sendNow(socket, { type: "auth", token })
       this.#opened(socket)
     }
     socket.onmessage = ({ data }: { data: ArrayBuffer }) => {
       if (socket !== this.#socket || !this.#channel) return
       const decoded = decoder.push(new Uint8Array(data))
-      if (decoded.kind === "message") this.#events?.received(this.#channel, decoded.message)
+      if (decoded.kind === "message" && decoded.message.type === "auth-ok") {
+        this.#scheduleRefresh(socket, decoded.message.expiresIn)
+      } else if (decoded.kind === "message") this.#events?.received(this.#channel, decoded.message)
       else if (decoded.kind === "invalid") log.warn("dropped a malformed message: {reason}", decoded)
       else if (decoded.kind === "fatal") socket.close(closeCodeFor(decoded.code), decoded.reason)
     }
@@ -167,6 +205,31 @@ export class WebSocketClientAdapter implements NetworkAdapter {
       this.#socket = null
       this.#closed(code, reason)
     }
+  }
+
+  #sendNow(socket: WebSocketLike, message: PeerMessage): void {
+    if (socket.readyState !== 1) return
+    for (const frame of encodeMessage(message, this.#limits.maxFrameBytes)) socket.send(frame)
+  }
+
+  /** The relay accepted the credentials until `expiresIn` ms from now: fresh ones go out before. */
+  #scheduleRefresh(socket: WebSocketLike, expiresIn: number | undefined): void {
+    clearTimeout(this.#refreshTimer)
+    const { getToken } = this.#options
+    if (expiresIn === undefined || !getToken) return
+    const before = this.#options.refreshBefore ?? 30_000
+    const delay = Math.max(expiresIn - before, expiresIn / 2)
+    this.#refreshTimer = setTimeout(async () => {
+      let token: string
+      try {
+        token = await getToken()
+      } catch (error) {
+        // The relay closes with TOKEN_EXPIRED when the old token runs out; the reconnect asks again.
+        log.warn("getToken failed while refreshing: {error}", { error })
+        return
+      }
+      if (socket === this.#socket) this.#sendNow(socket, { type: "auth", token })
+    }, delay)
   }
 
   #opened(socket: WebSocketLike): void {
@@ -194,6 +257,7 @@ export class WebSocketClientAdapter implements NetworkAdapter {
   }
 
   #closed(code: number, reason: string): void {
+    clearTimeout(this.#refreshTimer)
     this.#dropChannel(code === CloseCodes.NORMAL)
     if (this.#stopped) return
     if (isPermanentClose(code)) {

@@ -37,7 +37,18 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array
 // The same message object sent to many channels (a relay's fan-out) is encoded once; a message
 // decoded from a frame remembers that frame, so passing it on costs no encoding at all.
 const encodings = new WeakMap<PeerMessage, Uint8Array[]>()
+const partEncodings = new WeakMap<PeerMessage, FrameParts[]>()
 let nextStream = 0
+
+/**
+ * A frame as the pieces that make it up, in order. A large byte field (a snapshot) is one of the
+ * pieces as it is, never copied: a relay answering 150 joiners with the same snapshot writes the
+ * same bytes 150 times and encodes only the few bytes around them for each.
+ */
+export type FrameParts = readonly Uint8Array[]
+
+// Byte fields at least this large are referenced rather than copied into the encoding.
+const SHARED_BYTES = 16 * 1024
 
 /** The frames that carry `message`: one, or several fragments when it is larger than a frame. */
 export function encodeMessage(
@@ -46,10 +57,22 @@ export function encodeMessage(
 ): Uint8Array[] {
   const cached = encodings.get(message)
   if (cached?.every((frame) => frame.byteLength <= maxFrameBytes)) return cached
-  const body = cbor.encode(toWire(message))
-  const frames =
-    body.byteLength + HEADER_BYTES <= maxFrameBytes ? [whole(body)] : fragments(body, maxFrameBytes)
+  const frames = encodeMessageParts(message, maxFrameBytes).map(joinParts)
   encodings.set(message, frames)
+  return frames
+}
+
+/** The frames of `encodeMessage`, each as its pieces, for a writer that can gather them (writev). */
+export function encodeMessageParts(
+  message: PeerMessage,
+  maxFrameBytes = defaultFrameLimits.maxFrameBytes,
+): FrameParts[] {
+  const cached = partEncodings.get(message)
+  if (cached?.every((frame) => partsLength(frame) <= maxFrameBytes)) return cached
+  const body = bodyParts(toWire(message))
+  const size = partsLength(body)
+  const frames = size + HEADER_BYTES <= maxFrameBytes ? [whole(body)] : fragments(body, size, maxFrameBytes)
+  partEncodings.set(message, frames)
   return frames
 }
 
@@ -58,31 +81,81 @@ export function encodedSize(value: unknown): number {
   return cbor.encode(value).byteLength
 }
 
-function whole(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.byteLength)
-  frame[0] = PROTOCOL_VERSION
-  frame[1] = WHOLE
-  frame.set(body, HEADER_BYTES)
-  return frame
+/** The CBOR encoding of a wire array, as pieces: large byte fields by reference. */
+function bodyParts(wire: unknown[]): Uint8Array[] {
+  const large = wire.some((value) => value instanceof Uint8Array && value.byteLength >= SHARED_BYTES)
+  // cbor-x reuses its buffer: what it returns is copied before the next encode.
+  if (!large || wire.length >= 24) return [cbor.encode(wire).slice()]
+  const parts: Uint8Array[] = []
+  let small: Uint8Array[] = [Uint8Array.of(0x80 | wire.length)]
+  for (const value of wire) {
+    if (value instanceof Uint8Array && value.byteLength >= SHARED_BYTES) {
+      small.push(byteStringHeader(value.byteLength))
+      parts.push(joinParts(small), value)
+      small = []
+    } else small.push(cbor.encode(value).slice())
+  }
+  if (small.length > 0) parts.push(joinParts(small))
+  return parts
 }
 
-function fragments(body: Uint8Array, maxFrameBytes: number): Uint8Array[] {
+function byteStringHeader(length: number): Uint8Array {
+  if (length < 0x10000) return Uint8Array.of(0x59, length >>> 8, length & 0xff)
+  return Uint8Array.of(0x5a, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff)
+}
+
+function partsLength(parts: readonly Uint8Array[]): number {
+  let length = 0
+  for (const part of parts) length += part.byteLength
+  return length
+}
+
+function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
+  const out = new Uint8Array(partsLength(parts))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
+/** The pieces of `parts` that cover bytes [start, end). */
+function sliceParts(parts: readonly Uint8Array[], start: number, end: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let at = 0
+  for (const part of parts) {
+    const from = Math.max(start, at)
+    const to = Math.min(end, at + part.byteLength)
+    if (from < to) out.push(part.subarray(from - at, to - at))
+    at += part.byteLength
+    if (at >= end) break
+  }
+  return out
+}
+
+function whole(body: Uint8Array[]): FrameParts {
+  const header = Uint8Array.of(PROTOCOL_VERSION, WHOLE)
+  // Small frames are one piece: one buffer to write.
+  return body.length === 1 ? [joinParts([header, ...body])] : [header, ...body]
+}
+
+function fragments(body: Uint8Array[], size: number, maxFrameBytes: number): FrameParts[] {
   const chunk = maxFrameBytes - FRAGMENT_HEADER_BYTES
   if (chunk <= 0) throw new RangeError(`a frame limit of ${maxFrameBytes} bytes leaves no room for data`)
   nextStream = (nextStream + 1) >>> 0
   const stream = nextStream
-  const out: Uint8Array[] = []
-  for (let offset = 0; offset < body.byteLength; offset += chunk) {
-    const part = body.subarray(offset, offset + chunk)
-    const frame = new Uint8Array(FRAGMENT_HEADER_BYTES + part.byteLength)
-    const view = new DataView(frame.buffer)
-    frame[0] = PROTOCOL_VERSION
-    frame[1] = FRAGMENT
+  const out: FrameParts[] = []
+  for (let offset = 0; offset < size; offset += chunk) {
+    const header = new Uint8Array(FRAGMENT_HEADER_BYTES)
+    const view = new DataView(header.buffer)
+    header[0] = PROTOCOL_VERSION
+    header[1] = FRAGMENT
     view.setUint32(2, stream)
-    view.setUint32(6, body.byteLength)
+    view.setUint32(6, size)
     view.setUint32(10, offset)
-    frame.set(part, FRAGMENT_HEADER_BYTES)
-    out.push(frame)
+    out.push([header, ...sliceParts(body, offset, Math.min(size, offset + chunk))])
   }
   return out
 }
@@ -176,7 +249,10 @@ export class FrameDecoder {
         ? { kind: "invalid", reason: parsed.reason }
         : { kind: "invalid", reason: parsed.reason, ref: parsed.ref }
     }
-    if (frame) encodings.set(parsed.message, [frame])
+    if (frame) {
+      encodings.set(parsed.message, [frame])
+      partEncodings.set(parsed.message, [[frame]])
+    }
     return { kind: "message", message: parsed.message }
   }
 }

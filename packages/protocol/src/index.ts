@@ -4,8 +4,10 @@ export {
   defaultFrameLimits,
   encodedSize,
   encodeMessage,
+  encodeMessageParts,
   FrameDecoder,
   type FrameLimits,
+  type FrameParts,
   SUPPORTED_VERSIONS,
 } from "./frames.js"
 export { isJson, MAX_JSON_DEPTH } from "./json.js"

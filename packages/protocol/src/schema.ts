@@ -19,6 +19,7 @@ type Kind =
   | "member"
   | "members"
   | "code"
+  | "token"
 
 interface FieldSpec {
   name: string
@@ -42,6 +43,8 @@ export const messageTable: Record<Types, { code: number; fields: FieldSpec[] }> 
       field("relay", "bool"),
     ],
   },
+  auth: { code: 4, fields: [field("token", "token")] },
+  "auth-ok": { code: 5, fields: [field("userId", "id", true), field("expiresIn", "uint", true)] },
   ping: { code: 2, fields: [] },
   pong: { code: 3, fields: [] },
   "sync-request": {
@@ -122,6 +125,7 @@ const byCode = new Map(Object.entries(messageTable).map(([type, entry]) => [entr
 export const MAX_NAME_LENGTH = 1024
 const MAX_ID_LENGTH = 256
 const MAX_TEXT_LENGTH = 4096
+const MAX_TOKEN_LENGTH = 16 * 1024
 const MAX_MEMBERS = 100_000
 
 /** The wire form of a message: `[code, ...fields]`. */
@@ -175,6 +179,8 @@ function parse(kind: Kind, raw: unknown): unknown {
       return typeof raw === "string" && raw.length > 0 && raw.length <= MAX_ID_LENGTH ? raw : INVALID
     case "text":
       return typeof raw === "string" && raw.length <= MAX_TEXT_LENGTH ? raw : INVALID
+    case "token":
+      return typeof raw === "string" && raw.length > 0 && raw.length <= MAX_TOKEN_LENGTH ? raw : INVALID
     case "uint":
       return Number.isSafeInteger(raw) && (raw as number) >= 0 ? raw : INVALID
     case "bool":

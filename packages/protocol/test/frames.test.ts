@@ -1,4 +1,11 @@
-import { encodeMessage, FrameDecoder, messageTable } from "@tandem/protocol"
+import {
+  defaultFrameLimits,
+  encodeMessage,
+  encodeMessageParts,
+  FrameDecoder,
+  messageTable,
+  toWire,
+} from "@tandem/protocol"
 import { type PeerMessage, PROTOCOL_VERSION } from "@tandem/repo"
 import { Encoder } from "cbor-x"
 import fc from "fast-check"
@@ -30,6 +37,8 @@ const message: fc.Arbitrary<PeerMessage> = fc.oneof(
     relay: fc.boolean(),
   }),
   fc.constant({ type: "ping" } as const),
+  fc.record({ type: fc.constant("auth"), token: fc.string({ minLength: 1, maxLength: 200 }) }),
+  fc.record({ type: fc.constant("auth-ok"), userId: id, expiresIn: uint }, { requiredKeys: ["type"] }),
   fc.record(
     { type: fc.constant("sync-request"), docId: fc.string(), version: bytes, id: uint },
     { requiredKeys: ["type", "docId", "version"] },
@@ -199,6 +208,43 @@ describe("frames", () => {
     )
   })
 
+  // A frame built from pieces is byte for byte the frame of a plain encoding of the whole message.
+  it("builds frames around a large byte field without copying it, the same bytes as a plain encoding", () => {
+    const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false })
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 16 * 1024, max: 200_000 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.constantFrom(1000, 64 * 1024, 1024 * 1024),
+        (size, ref, maxFrameBytes) => {
+          const data = new Uint8Array(size).map((_, i) => i % 251)
+          const message: PeerMessage = {
+            type: "sync-response",
+            docId: "doc",
+            version: new Uint8Array([1, 2, 3]),
+            data,
+            ...(ref !== undefined && { ref }),
+          }
+          const parts = encodeMessageParts(message, maxFrameBytes)
+          const joined = parts.map(concat)
+          const decoder = new FrameDecoder({ ...defaultFrameLimits, maxFrameBytes })
+          const decoded = joined.map((frame) => decoder.push(frame)).at(-1)
+          if (decoded?.kind !== "message" || decoded.message.type !== "sync-response")
+            throw new Error("no message")
+          expect(Buffer.from(decoded.message.data).equals(data)).toBe(true)
+          expect({ ...decoded.message, data: null }).toEqual({ ...message, data: null })
+          // No frame holds a copy of the snapshot: its pieces are views of `data` itself.
+          const shared = parts.flat().filter((part) => part.buffer === data.buffer)
+          expect(shared.reduce((n, part) => n + part.byteLength, 0)).toBe(size)
+          const headerBytes = parts.length === 1 ? 2 : 14
+          const body = concat(joined.map((frame) => frame.subarray(headerBytes)))
+          expect(Buffer.from(body).equals(cbor.encode(toWire(message)))).toBe(true)
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+
   it("encodes a message sent to many channels once, and passes on a received frame as it came", () => {
     const presence: PeerMessage = {
       type: "room-presence",
@@ -215,3 +261,13 @@ describe("frames", () => {
     expect(encodeMessage(decoded.message)[0]).toBe(frame)
   })
 })
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}

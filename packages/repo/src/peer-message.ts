@@ -8,6 +8,8 @@ import type { DocId, Identity, Json, PeerId, RoomId } from "./types.js"
  */
 export type PeerMessage =
   | Hello
+  | Auth
+  | AuthOk
   | Ping
   | Pong
   | SyncRequest
@@ -38,6 +40,23 @@ export interface Hello {
   session: string
   identity: Identity
   relay: boolean
+}
+
+/**
+ * Credentials for a relay that authenticates (a JWT, or whatever its `authenticate` hook takes):
+ * the first message on a channel, and again over the open channel to refresh them. The network
+ * adapters handle it; the repo never sees it.
+ */
+export interface Auth {
+  type: "auth"
+  token: string
+}
+
+/** The relay accepted the credentials; send fresh ones before `expiresIn` ms have passed. */
+export interface AuthOk {
+  type: "auth-ok"
+  userId?: string
+  expiresIn?: number
 }
 
 export interface Ping {

@@ -169,7 +169,7 @@ export class Repo {
     }
     const presence = options.presence ?? null
     this.#roomHost.checkPresence(presence)
-    this.#runtime.presence.set(roomId, this.peerId, presence)
+    this.#runtime.presence.set(roomId, this.peerId, structuredClone(presence))
     this.#runtime.dispatch({ type: "room/join", roomId, now: this.#roomHost.now() })
     return room
   }
@@ -187,6 +187,18 @@ export class Repo {
   /** Every room this repo is in or relays. */
   getRooms(): Room[] {
     return [...this.#runtime.model.rooms.keys()].map((roomId) => this.#room(roomId))
+  }
+
+  /**
+   * A relay speaks to everyone in a room as itself, without being a member (a server
+   * announcement). Members receive it as a broadcast `from` this repo's `peerId`. Only a relay
+   * may; the room must exist.
+   */
+  announce(roomId: RoomId, event: string, payload: Json): void {
+    if (!this.#runtime.model.self.relay)
+      throw new TandemError("FORBIDDEN", "only a relay announces to rooms it is not in")
+    this.#roomHost.checkBroadcast(payload)
+    this.#runtime.dispatch({ type: "room/relay-broadcast", roomId, event, payload })
   }
 
   /** The handle of a document: the same handle for the same id, created (and loaded) on first use. */

@@ -376,6 +376,55 @@ const cases: Case[] = [
       { type: "send", to: ["c1"], message: { type: "room-broadcast-ack", ack: 9, delivered: 2 } },
     ],
   },
+  {
+    name: "a relay announces to every follower of a room as itself, numbered by its room clock",
+    model: relayWithTwo,
+    msg: { type: "room/relay-broadcast", roomId: "r", event: "notice", payload: { text: "hi" } },
+    commands: [
+      {
+        type: "send",
+        to: ["c1", "c2", "c3"],
+        message: {
+          type: "room-broadcast",
+          roomId: "r",
+          from: "me",
+          session: "me-s",
+          seq: 11,
+          event: "notice",
+          payload: { text: "hi" },
+        },
+      },
+    ],
+    check: (next) => expect(next.roomClock).toBe(11),
+  },
+  {
+    name: "a peer in a room takes a broadcast from its relay speaking as itself, though it is no member",
+    model: model({
+      channels: { up: peer("hub", true) },
+      rooms: [room({ local, upstream: I.Map([["up", "joined" as const]]) })],
+    }),
+    msg: from("up", {
+      type: "room-broadcast",
+      roomId: "r",
+      from: "hub",
+      session: "hub-s",
+      seq: 1,
+      event: "notice",
+      payload: 1,
+    }),
+    commands: [
+      {
+        type: "emit",
+        event: { type: "room-broadcast", roomId: "r", from: "hub", event: "notice", payload: 1 },
+      },
+    ],
+  },
+  {
+    name: "a relay announcing to a room it does not hold sends nothing",
+    model: relayWithTwo,
+    msg: { type: "room/relay-broadcast", roomId: "nowhere", event: "x", payload: null },
+    commands: [],
+  },
 ]
 
 /** Channel sets have no order: compare recipients as sorted lists. */

@@ -137,6 +137,30 @@ describe("rooms over the bridge", () => {
     expect(names(r0 as Room<Cursor>)).toEqual(["S0", "S1"])
   })
 
+  it("a reloaded tab (same peer id, new session) is no leave and no join, and its later presence is seen", async () => {
+    const bridges = [new Bridge(), new Bridge(), new Bridge()]
+    repo({ peerId: "hub", relay: true, keepalive: false, network: bridges.map((b) => new BridgeAdapter(b)) })
+    const [b0, b1, b2] = bridges as [Bridge, Bridge, Bridge]
+    const observer = repo({ peerId: "observer", keepalive: false, network: on(b0) })
+    const tab = repo({ peerId: "tab", keepalive: false, network: on(b1) })
+    const watching = observer.joinRoom<Cursor>("r", { presence: { name: "O" } })
+    await tab.joinRoom<Cursor>("r", { presence: { name: "T", x: 0 } }).whenSynced()
+    await quiet(...bridges)
+    const seen: string[] = []
+    watching.on("member-joined", (m) => seen.push(`joined ${m.peerId}`))
+    watching.on("member-left", (m) => seen.push(`left ${m.peerId}`))
+    // The old page's connection goes quiet; the reloaded page, same peer id, comes in on another.
+    cutEverything(b1)
+    const reloaded = repo({ peerId: "tab", keepalive: false, network: on(b2) })
+    const room = reloaded.joinRoom<Cursor>("r", { presence: { name: "T", x: 1 } })
+    await room.whenSynced()
+    await quiet(b0, b2)
+    const updated = next<{ current: Cursor }>(watching, "member-updated")
+    room.updatePresence({ x: 2 })
+    expect((await updated).current).toEqual({ name: "T", x: 2 })
+    expect(seen).toEqual([])
+  })
+
   it("creates a room on first join and destroys it after the last member left and the linger delay", async () => {
     const bridge = new Bridge()
     const a = repo({ network: on(bridge), rooms: { linger: 20 } })

@@ -57,13 +57,15 @@ export class RawClient {
     })
   }
 
-  static async open(url: string): Promise<RawClient> {
-    const socket = new WebSocket(url)
+  static async open(url: string, protocols?: string[]): Promise<RawClient> {
+    const socket = new WebSocket(url, protocols)
+    // Listening before the socket opens: a relay may speak first (an `auth-ok` for header credentials).
+    const client = new RawClient(socket)
     await new Promise((resolve, reject) => {
       socket.once("open", resolve)
       socket.once("error", reject)
     })
-    return new RawClient(socket)
+    return client
   }
 
   send(message: PeerMessage): void {

@@ -6,12 +6,12 @@ import {
   closeCodeFor,
   defaultFrameLimits,
   encodedSize,
-  encodeMessage,
   FrameDecoder,
   type FrameLimits,
 } from "@tandem/protocol"
 import type { Channel, ErrorCode, NetworkAdapter, NetworkEvents, PeerMessage } from "@tandem/repo"
 import { type RawData, type WebSocket, WebSocketServer } from "ws"
+import { Outbox } from "./outbox.js"
 import { TokenBucket } from "./token-bucket.js"
 
 const log = getLogger(["tandem", "websocket", "server"])
@@ -53,10 +53,11 @@ export interface WebSocketServerAdapterOptions {
   frames?: Partial<FrameLimits>
   limits?: Partial<ServerLimits>
   /**
-   * Connections start untrusted: one message of at most `handshakeBytes` is read until
-   * `channel.trust()` is called (after the handshake was authenticated). Default: trusted at once.
+   * Connections start untrusted: at most `handshakeMessages` messages of `handshakeBytes` in all
+   * are read until `channel.trust()` is called (after the handshake was authenticated); past
+   * either, the connection is closed with `UNAUTHORIZED`. Default: trusted at once.
    */
-  untrusted?: { handshakeBytes: number }
+  untrusted?: { handshakeBytes: number; handshakeMessages: number }
   /** Told about every message in and out, for metrics. */
   observer?: TrafficObserver
 }
@@ -89,6 +90,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
   readonly #frames: FrameLimits
   readonly #sockets = new Set<WebSocket>()
   readonly #perIp = new Map<string, number>()
+  readonly #outbox: Outbox
   #wss: WebSocketServer | null = null
   #events: NetworkEvents | null = null
   readonly #upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -98,6 +100,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     this.#options = options
     this.#limits = { ...defaultServerLimits, ...options.limits }
     this.#frames = { ...defaultFrameLimits, ...options.frames }
+    this.#outbox = new Outbox(this.#frames.maxFrameBytes)
   }
 
   /** Connections open right now. */
@@ -111,6 +114,9 @@ export class WebSocketServerAdapter implements NetworkAdapter {
       noServer: true,
       maxPayload: this.#frames.maxFrameBytes,
       perMessageDeflate: false,
+      // Clients that carry a token in `Sec-WebSocket-Protocol` offer `tandem` beside it: the
+      // answer names `tandem` only, never echoing the token.
+      handleProtocols: (protocols) => (protocols.has("tandem") ? "tandem" : false),
     })
     this.#options.server.on("upgrade", this.#upgrade)
   }
@@ -151,7 +157,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     if (!events) return ws.close(CloseCodes.GOING_AWAY, "server stopping")
     this.#sockets.add(ws)
     const limits = this.#limits
-    const frameLimit = this.#frames.maxFrameBytes
+    const outbox = this.#outbox
     const { untrusted } = this.#options
     const observer = this.#options.observer
     // Until trusted, a connection may send one small message: its handshake.
@@ -163,7 +169,8 @@ export class WebSocketServerAdapter implements NetworkAdapter {
         })
       : new FrameDecoder(this.#frames)
     let trusted = !untrusted
-    let handshakes = 0
+    let handshakeMessages = 0
+    let handshakeBytes = 0
     const bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now())
     let closed = false
 
@@ -176,12 +183,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
         ws.close(CloseCodes.SLOW_CONSUMER, "too far behind")
         return
       }
-      const frames = encodeMessage(message, frameLimit)
-      let bytes = 0
-      for (const frame of frames) {
-        ws.send(frame)
-        bytes += frame.byteLength
-      }
+      const bytes = outbox.send(ws, message)
       observer?.sent(message.type, bytes, 1)
     }
     const sendError = (code: ErrorCode, message: string, ref?: number, extra: Partial<PeerMessage> = {}) => {
@@ -270,8 +272,12 @@ export class WebSocketServerAdapter implements NetworkAdapter {
     ws.on("message", (data, isBinary) => {
       if (closed || ws.readyState !== 1) return
       if (!isBinary) return ws.close(CloseCodes.INVALID_MESSAGE, "frames are binary")
-      if (!trusted && ++handshakes > 1) {
-        return ws.close(CloseCodes.UNAUTHORIZED, "only the handshake before authentication")
+      if (!trusted && untrusted) {
+        handshakeBytes += toBytes(data).byteLength
+        if (++handshakeMessages > untrusted.handshakeMessages || handshakeBytes > untrusted.handshakeBytes) {
+          observer?.refused("UNAUTHORIZED")
+          return ws.close(CloseCodes.UNAUTHORIZED, "only the handshake before authentication")
+        }
       }
       inbox.push(data)
       if (inbox.length === 1 && resumeTimer === undefined) pump()

@@ -14,6 +14,8 @@ export const LOADGENS = 2
 export interface SessionOptions {
   /** Run the server under `node --cpu-prof`, writing its profile into this directory on exit. */
   profileDir?: string
+  /** Profile the load generators too (into `loadgens/` under `profileDir`). */
+  profileLoadgens?: boolean
 }
 
 /** What the server did over a measured window. */
@@ -50,8 +52,13 @@ export class Session {
     readonly server: Child,
     readonly loadgens: Child[],
     readonly url: string,
-    readonly profiling: boolean,
+    /** Where profiles go, when profiling. */
+    readonly profileDir: string | undefined,
   ) {}
+
+  get profiling(): boolean {
+    return this.profileDir !== undefined
+  }
 
   static async open(
     system: NetSystem,
@@ -63,13 +70,21 @@ export class Session {
     const server = new Child(`${system.name} server`, scripts.server, [system.key], execArgv)
     const loadgens = Array.from(
       { length: LOADGENS },
-      (_, i) => new Child(`${system.name} load generator ${i + 1}`, scripts.loadgen, [system.key]),
+      (_, i) =>
+        new Child(
+          `${system.name} load generator ${i + 1}`,
+          scripts.loadgen,
+          [system.key],
+          options.profileDir && options.profileLoadgens
+            ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}/loadgens`]
+            : [],
+        ),
     )
     try {
       const [ready] = (await Promise.all([server.ready, ...loadgens.map((child) => child.ready)])) as [
         { port: number },
       ]
-      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir !== undefined)
+      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir)
     } catch (error) {
       await Promise.all([server.kill(), ...loadgens.map((child) => child.kill())])
       throw error
@@ -92,6 +107,11 @@ export class Session {
   /** Collects the server's garbage, then reads its stats. */
   gc(): Promise<ServerStats> {
     return this.server.request("gc")
+  }
+
+  /** When profiling: writes a heap snapshot of the server into the profile directory. */
+  async heapSnapshot(): Promise<void> {
+    if (this.profileDir) await this.server.request("heap-snapshot", { dir: this.profileDir }, 120_000)
   }
 
   /** Spreads the clients over the load generators (client i on generator i mod LOADGENS). */
@@ -147,7 +167,8 @@ export class Session {
       windowEnd,
       drainMs: options.drainMs,
     }
-    const timeout = windowEnd - now() + options.drainMs + 60_000
+    // A generator behind by minutes still reports: its latencies say how far behind it was.
+    const timeout = windowEnd - now() + options.drainMs + 180_000
     const results = Promise.all(this.loadgens.map((child) => child.request<RunResult>("run", args, timeout)))
     // A failing generator must not leave the window's timers waiting: surface it at the end.
     results.catch(() => {})
@@ -186,7 +207,13 @@ export class Session {
     } else {
       await this.server.kill()
     }
-    await Promise.all(this.loadgens.map((child) => child.kill()))
+    await Promise.all(
+      this.loadgens.map(async (child) => {
+        if (!this.profiling || !child.alive) return child.kill()
+        await child.request("exit", {}, 10_000).catch(() => {})
+        await child.stop(30_000)
+      }),
+    )
     // Let the kernel finish tearing the sockets down before the next round.
     await sleep(200)
   }

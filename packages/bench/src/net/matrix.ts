@@ -3,7 +3,7 @@ import { collectGarbage } from "../gc.js"
 import { type ChildScripts, compileChildren } from "./build.js"
 import { Session } from "./harness.js"
 import { newestProfile, printProfile, summarizeProfile } from "./profile.js"
-import type { Scenario, Values } from "./scenarios.js"
+import type { RunMode, Scenario, Values } from "./scenarios.js"
 import type { NetSystem } from "./systems.js"
 
 /** One system's rounds of one scenario, or why there are none. */
@@ -30,7 +30,7 @@ type Log = (line: string) => void
 export async function runMatrix(
   scenarios: readonly Scenario[],
   systems: readonly NetSystem[],
-  quick: boolean,
+  mode: RunMode,
   log: Log,
   options: { scripts?: ChildScripts; profileDir?: string } = {},
 ): Promise<ScenarioResult[]> {
@@ -41,7 +41,7 @@ export async function runMatrix(
       const cannot = scenario.cannot?.[system.key]
       return { system: system.name, rounds: [], ...(cannot !== undefined && { cannot }) }
     })
-    const rounds = scenario.rounds(quick)
+    const rounds = scenario.rounds(mode)
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < systems.length; k++) {
         const i = (r + k) % systems.length
@@ -56,8 +56,10 @@ export async function runMatrix(
           const profileDir = options.profileDir
             ? join(options.profileDir, `${scenario.key}-${system.key}-${r + 1}`)
             : undefined
-          session = await Session.open(system, children, profileDir ? { profileDir } : {})
-          const values = await scenario.run(session, quick)
+          // BENCH_PROFILE_LOADGENS=1 profiles the load generators too (their clients' own costs).
+          const profileLoadgens = process.env.BENCH_PROFILE_LOADGENS === "1"
+          session = await Session.open(system, children, profileDir ? { profileDir, profileLoadgens } : {})
+          const values = await scenario.run(session, mode)
           result.rounds.push(values)
           log(
             `${who} ${summaryOf(scenario, values)}  (${((performance.now() - started) / 1000).toFixed(1)} s)`,

@@ -2,7 +2,7 @@ import { type Machine, machineLine } from "../machine.js"
 import { sectionEnd, sectionStart } from "../sections.js"
 import { type Summary, summarize } from "../stats.js"
 import { format, type ScenarioResult, type SystemResult } from "./matrix.js"
-import type { Metric, Scenario } from "./scenarios.js"
+import type { Metric, RunMode, Scenario } from "./scenarios.js"
 import { TANDEM, versionLine } from "./systems.js"
 
 type Cell = { summary: Summary } | { missing: "failed" | "cannot" | "not run" }
@@ -121,8 +121,10 @@ function notes(results: readonly ScenarioResult[]): string[] {
 
 export interface NetReportContext {
   machine: Machine
-  quick: boolean
+  mode: RunMode
   date: Date
+  /** The machine's 1-minute load average when the run started and when it ended. */
+  load: { start: number; end: number }
   /** How long the whole matrix took, s. */
   seconds: number
   loadgens: number
@@ -155,9 +157,10 @@ export function markdownSection(results: readonly ScenarioResult[], context: Net
     sectionStart("net"),
     "## Network: relay beside Hocuspocus, y-websocket and automerge-repo",
     "",
-    `Measured ${context.date.toISOString().slice(0, 10)}${context.quick ? " with `--quick`" : ""} on ${machineLine(context.machine)}.`,
+    `Measured ${context.date.toISOString().slice(0, 10)}${context.mode === "default" ? "" : ` with \`--${context.mode}\``} on ${machineLine(context.machine)}.`,
     `Versions: ${versionLine()}.`,
     `Rounds per system (${systems.join("/")}): ${rounds}. The whole matrix took ${Math.round(context.seconds / 60)} min.`,
+    `The machine's load average was ${context.load.start.toFixed(1)} when the run started and ${context.load.end.toFixed(1)} when it ended (2 cores; other work may share them).`,
     "",
     ...table,
     "",
@@ -167,7 +170,7 @@ export function markdownSection(results: readonly ScenarioResult[], context: Net
     "",
     "The scenarios (each system does the same work):",
     "",
-    ...results.map(({ scenario }) => `- **${scenario.title}**: ${scenario.describe(context.quick)}.`),
+    ...results.map(({ scenario }) => `- **${scenario.title}**: ${scenario.describe(context.mode)}.`),
     "",
     "How it is measured:",
     "",

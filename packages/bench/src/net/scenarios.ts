@@ -25,12 +25,24 @@ export interface Scenario {
   key: string
   title: string
   /** How it runs, for BENCHMARKS.md. */
-  describe(quick: boolean): string
+  describe(mode: RunMode): string
   metrics: Metric[]
   /** Systems that cannot do this scenario here, and exactly why. */
   cannot?: Partial<Record<SystemKey, string>>
-  rounds(quick: boolean): number
-  run(session: Session, quick: boolean): Promise<Values>
+  rounds(mode: RunMode): number
+  run(session: Session, mode: RunMode): Promise<Values>
+}
+
+/**
+ * How long a run takes: `quick` (a short pass), `default` (what `pnpm bench` runs: the whole
+ * matrix in minutes) or `full` (the issue's durations: 60 s of mixed load, more rounds). Every mode
+ * keeps the scenarios' sizes; only rounds and measured windows change.
+ */
+export type RunMode = "quick" | "default" | "full"
+
+/** One figure per mode. */
+function byMode<T>(mode: RunMode, values: { quick: T; default: T; full: T }): T {
+  return values[mode]
 }
 
 const MiB = 1024 * 1024
@@ -103,14 +115,14 @@ const contextMetrics: Metric[] = [
   },
 ]
 
-const PRESENCE = { clients: 500, perRoom: 50, hz: 2 }
+const PRESENCE = { clients: 500, perRoom: 50, hz: 2, seconds: { quick: 4, default: 5, full: 20 } }
 
 export const presenceFanout: Scenario = {
   key: "presence",
   title: "1. Presence fan-out",
-  describe: (quick) =>
-    `${PRESENCE.clients} clients in ${PRESENCE.clients / PRESENCE.perRoom} rooms of ${PRESENCE.perRoom}, each updating its presence at ${PRESENCE.hz} Hz for ${quick ? 6 : 20} s`,
-  rounds: (quick) => (quick ? 1 : 3),
+  describe: (mode) =>
+    `${PRESENCE.clients} clients in ${PRESENCE.clients / PRESENCE.perRoom} rooms of ${PRESENCE.perRoom}, each updating its presence at ${PRESENCE.hz} Hz for ${PRESENCE.seconds[mode]} s`,
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "cpu",
@@ -132,12 +144,12 @@ export const presenceFanout: Scenario = {
     { key: "rate", label: "deliveries per second", unit: "/s", higherIsBetter: true },
     ...contextMetrics,
   ],
-  async run(session, quick) {
+  async run(session, mode) {
     const { clients, perRoom, hz } = PRESENCE
     const specs = await roomsOf(session, clients, perRoom, 0, { presence: true, doc: false })
     await session.connect(specs, { batch: 100, timeoutMs: 120_000 })
     await sleep(2_000)
-    const durationMs = quick ? 6_000 : 20_000
+    const durationMs = PRESENCE.seconds[mode] * 1000
     const out = await session.run({ presenceHz: hz, editHz: 0, warmupMs: 2_000, durationMs, drainMs: 2_000 })
     const delivered = out.presenceDelivered
     if (delivered === 0) throw new Error("no presence update was delivered")
@@ -151,14 +163,14 @@ export const presenceFanout: Scenario = {
   },
 }
 
-const EDITS = { observers: 1000, hz: 10 }
+const EDITS = { observers: 1000, hz: 10, seconds: { quick: 3, default: 4, full: 10 } }
 
 export const editFanout: Scenario = {
   key: "edits",
   title: "2. Edit fan-out",
-  describe: (quick) =>
-    `1 writer and ${EDITS.observers.toLocaleString("en-US")} observers of one document; the writer appends a short text at ${EDITS.hz} updates/s for ${quick ? 5 : 10} s`,
-  rounds: (quick) => (quick ? 1 : 3),
+  describe: (mode) =>
+    `1 writer and ${EDITS.observers.toLocaleString("en-US")} observers of one document; the writer appends a short text at ${EDITS.hz} updates/s for ${EDITS.seconds[mode]} s`,
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "cpu",
@@ -172,7 +184,7 @@ export const editFanout: Scenario = {
     { key: "p99", label: "latency p99", unit: "ms", higherIsBetter: false, ratioTarget: 1 },
     ...contextMetrics,
   ],
-  async run(session, quick) {
+  async run(session, mode) {
     const ids = await session.prepare([{ name: "doc", chars: 0, hot: false }])
     const channel = ids.doc as string
     const specs: ClientSpec[] = range(EDITS.observers + 1).map((i) => ({
@@ -184,7 +196,7 @@ export const editFanout: Scenario = {
     }))
     await session.connect(specs, { batch: 200, timeoutMs: 180_000 })
     await sleep(2_000)
-    const durationMs = quick ? 5_000 : 10_000
+    const durationMs = EDITS.seconds[mode] * 1000
     const out = await session.run({
       presenceHz: 0,
       editHz: EDITS.hz,
@@ -211,7 +223,7 @@ export const idleMemory: Scenario = {
   title: "3. Idle memory",
   describe: () =>
     `${IDLE.clients.toLocaleString("en-US")} idle clients in ${IDLE.clients / IDLE.perRoom} rooms of ${IDLE.perRoom}, each room with one document (${IDLE.chars} characters of text, in the server's store until a client opens it), every client with presence and the document open`,
-  rounds: (quick) => (quick ? 1 : 3),
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 3 }),
   metrics: [
     {
       key: "perConnection",
@@ -246,6 +258,7 @@ export const idleMemory: Scenario = {
     await session.connect(specs, { batch: 200, timeoutMs: 240_000 })
     await sleep(3_000)
     const after = await session.gc()
+    await session.heapSnapshot()
     return {
       perConnection: (after.rss - before.rss) / IDLE.clients / 1024,
       heapPerConnection: (after.heapUsed - before.heapUsed) / IDLE.clients / 1024,
@@ -261,7 +274,7 @@ export const joinStorm: Scenario = {
   title: "4. Join storm",
   describe: () =>
     `${STORM.clients} clients open one document of ${STORM.chars / MiB} MiB of text (4 KiB paragraphs appended one by one, loaded in the server before they come) at once`,
-  rounds: (quick) => (quick ? 1 : 3),
+  rounds: (mode) => byMode(mode, { quick: 1, default: 2, full: 3 }),
   cannot: {
     automerge:
       "each client must load the whole document, and with Automerge 3.5.0 loading this 4 MiB text takes about 3.7 s of CPU and 520 MB of memory per client (measured on this machine), so 150 clients need about 75 GB and 9 CPU-minutes; in a trial run every client's find() gave up (its 60 s timeout) before it was synced",
@@ -315,7 +328,7 @@ export const connectRate: Scenario = {
   title: "5. Connect rate",
   describe: () =>
     `${CONNECT.clients} clients connect at once (after 20 warm-up connections, which stay): the time from creating the first client to the last handshake`,
-  rounds: (quick) => (quick ? 2 : 5),
+  rounds: (mode) => byMode(mode, { quick: 2, default: 3, full: 5 }),
   metrics: [
     {
       key: "rate",
@@ -354,7 +367,14 @@ export const connectRate: Scenario = {
   },
 }
 
-export const MIXED = { clients: 1000, perRoom: 20, presenceHz: 1, editHz: 0.2, chars: 1024 }
+export const MIXED = {
+  clients: 1000,
+  perRoom: 20,
+  presenceHz: 1,
+  editHz: 0.2,
+  chars: 1024,
+  seconds: { quick: 8, default: 10, full: 60 },
+}
 
 /** Scenario 6's load on a connected session: what the soak repeats for as long as it is told. */
 export async function connectMixed(session: Session): Promise<void> {
@@ -387,9 +407,9 @@ export function mixedValues(out: RunOutcome, durationMs: number): Values {
 export const mixed: Scenario = {
   key: "mixed",
   title: "6. Mixed",
-  describe: (quick) =>
-    `${MIXED.clients.toLocaleString("en-US")} clients in rooms of ${MIXED.perRoom}, each with presence at ${MIXED.presenceHz} Hz and an edit of the room's document (${MIXED.chars} characters to start) every ${1 / MIXED.editHz} s, for ${quick ? 10 : 60} s`,
-  rounds: (quick) => (quick ? 1 : 2),
+  describe: (mode) =>
+    `${MIXED.clients.toLocaleString("en-US")} clients in rooms of ${MIXED.perRoom}, each with presence at ${MIXED.presenceHz} Hz and an edit of the room's document (${MIXED.chars} characters to start) every ${1 / MIXED.editHz} s, for ${MIXED.seconds[mode]} s`,
+  rounds: (mode) => byMode(mode, { quick: 1, default: 1, full: 2 }),
   metrics: [
     {
       key: "cpu",
@@ -413,9 +433,9 @@ export const mixed: Scenario = {
     { key: "rate", label: "deliveries per second", unit: "/s", higherIsBetter: true, context: true },
     ...contextMetrics,
   ],
-  async run(session, quick) {
+  async run(session, mode) {
     await connectMixed(session)
-    const durationMs = quick ? 10_000 : 60_000
+    const durationMs = MIXED.seconds[mode] * 1000
     const out = await session.run({
       presenceHz: MIXED.presenceHz,
       editHz: MIXED.editHz,

@@ -1,5 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { monitorEventLoopDelay } from "node:perf_hooks"
+import { writeHeapSnapshot } from "node:v8"
 import { sleep } from "./clock.js"
 import { serve } from "./ipc.js"
 import type { DocRequest, StartServer } from "./servers/server.js"
@@ -72,6 +74,12 @@ serve(
         await sleep(30)
       }
       return stats()
+    },
+    /** Writes a heap snapshot (after collecting garbage) into `dir`. */
+    "heap-snapshot": ({ dir }: { dir: string }) => {
+      gc?.()
+      mkdirSync(dir, { recursive: true })
+      return writeHeapSnapshot(join(dir, `server-${process.pid}.heapsnapshot`))
     },
     /** Exits soon (so a --cpu-prof profile gets written), after answering. */
     exit: () => {

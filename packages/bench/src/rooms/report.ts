@@ -91,7 +91,7 @@ export function roomsSection(columns: readonly Column[], table: Table, context: 
     "- **Loro floor**: the same updates through bare Loro ephemeral stores, one per peer, no repo, no",
     "  network, no events, as fast as they go: `set` on the writer's store, `encode(key)`, then",
     "  `apply` on every other peer's store; every store holds every peer first. `EphemeralStoreWasm`",
-    "  is the store Tandem keeps presence in; Loro's JS `EphemeralStore` wraps it and after every",
+    "  was the store Tandem kept presence in (it now keeps plain maps: network section); Loro's JS `EphemeralStore` wraps it and after every",
     "  `set` and `apply` checks whether the store is empty, which walks every entry, so it runs",
     "  fewer updates here. Stores are destroyed and freed after the run; every repo is shut down.",
     sectionEnd("rooms"),

@@ -31,6 +31,8 @@ export type AppMsg =
       /** A request id when the caller waits for a delivery count. */
       ack: number | null
     }
+  /** A relay speaks to a room as itself (a server announcement): it is no member of the room. */
+  | { type: "room/relay-broadcast"; roomId: RoomId; event: string; payload: Json }
 
 /** From network adapters. */
 export type NetworkMsg =

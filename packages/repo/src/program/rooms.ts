@@ -127,6 +127,25 @@ export function broadcast(model: Model, msg: Msgs<"room/broadcast">): Step {
   return sendBroadcasts(model, room, [outgoing], to)
 }
 
+/** A relay's own announcement to a room: it goes to every member, from the relay itself. */
+export function relayBroadcast(model: Model, msg: Msgs<"room/relay-broadcast">): Step {
+  const room = model.rooms.get(msg.roomId)
+  if (!room || !model.self.relay) return unchanged(model)
+  const to = forwardTargets(model, room, null)
+  const seq = model.roomClock + 1
+  const { self } = model
+  const message = {
+    type: "room-broadcast" as const,
+    roomId: room.id,
+    from: self.peerId,
+    session: self.session,
+    seq,
+    event: msg.event,
+    payload: msg.payload,
+  }
+  return [{ ...model, roomClock: seq }, to.length > 0 ? [{ type: "send", to, message }] : []]
+}
+
 /** Offline: the broadcast waits for the room to be joined again, in a bounded outbox. */
 function holdBroadcast(model: Model, room: RoomModel, outgoing: OutgoingBroadcast): Step {
   const local = room.local as LocalMember
@@ -178,6 +197,26 @@ function sendBroadcasts(
 
 // --- from peers ---
 
+/** A relay speaking to the room as itself: no member entry, so no `seq` to order it by. */
+function relayAnnouncementReceived(model: Model, room: RoomModel, from: ChannelId, msg: RoomBroadcast): Step {
+  const out: Command[] = []
+  if (room.local) {
+    out.push({
+      type: "emit",
+      event: {
+        type: "room-broadcast",
+        roomId: room.id,
+        from: msg.from,
+        event: msg.event,
+        payload: msg.payload,
+      },
+    })
+  }
+  const targets = forwardTargets(model, room, from)
+  if (targets.length > 0) out.push({ type: "send", to: targets, message: msg })
+  return [model, out]
+}
+
 export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: number): Step {
   const peer = peerOf(model, from)
   if (!peer) return unchanged(model)
@@ -219,10 +258,12 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
   if (member && member !== before) {
     const targets = forwardTargets(model, room, from)
     if (targets.length > 0) {
-      // A member that moved here (from another channel or instance) is announced whole, so every
-      // instance learns where it is now reached; otherwise only its presence changed.
+      // A new session of a known member (a reloaded tab) travels as a member, not as presence:
+      // the others must adopt its session, or they would drop everything it says from now on.
+      // So does a member that moved here (from another channel or instance): every instance
+      // learns where it is now reached.
       out.push(
-        before && before.via === from
+        before && before.session === member.session && before.via === from
           ? {
               type: "send",
               to: targets,
@@ -474,6 +515,9 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
     msg.ack === undefined
       ? []
       : [{ type: "send", to: [from], message: { type: "room-broadcast-ack", ack: msg.ack, delivered } }]
+  if (room && !member && peerOf(model, from)?.relay && peerOf(model, from)?.peerId === msg.from) {
+    return relayAnnouncementReceived(model, room, from, msg)
+  }
   if (!room || !member || !speaksFor(model, from, msg.from)) {
     // Another instance always gets its count (zero here), or it would wait for it forever.
     if (!room || (!room.local && !model.self.relay) || isRelayLink(model, from)) return [model, ack(0)]

@@ -48,6 +48,8 @@ export function update(msg: Msg, model: Model): Step {
       return rooms.presenceChanged(model, msg)
     case "room/broadcast":
       return rooms.broadcast(model, msg)
+    case "room/relay-broadcast":
+      return rooms.relayBroadcast(model, msg)
     case "timer/presence":
       return rooms.presenceDue(model, msg)
     case "timer/member-grace":
@@ -74,6 +76,8 @@ export function update(msg: Msg, model: Model): Step {
 function received(model: Model, from: ChannelId, message: PeerMessage, now: number): Step {
   const channel = model.channels.get(from)
   if (!channel) return unchanged(model)
+  // Credentials are the network adapters' business: they never reach the program.
+  if (message.type === "auth" || message.type === "auth-ok") return unchanged(model)
   if (message.type === "hello") return helloReceived(model, from, message)
   if (channel.peer === null) return refuse(model, from, "INVALID_MESSAGE", "expected hello first")
 

@@ -77,22 +77,24 @@ export class Room<P extends Json = Json> {
     return this.host.model().rooms.get(this.id)?.local != null
   }
 
-  /** This repo's own presence here. */
+  /** This repo's own presence here (a copy: change it through `setPresence`). */
   get presence(): P | undefined {
-    return this.host.presence.get(this.id, this.host.peerId) as P | undefined
+    const presence = this.host.presence.get(this.id, this.host.peerId) as P | undefined
+    return presence === undefined ? undefined : structuredClone(presence)
   }
 
   /** Replaces this repo's presence. Changes go out coalesced by the presence throttle. */
   setPresence(presence: P): void {
     this.#requireJoined()
     this.host.checkPresence(presence)
-    this.host.presence.set(this.id, this.host.peerId, presence)
+    // A copy, so that the caller changing its object later changes nothing here.
+    this.host.presence.set(this.id, this.host.peerId, structuredClone(presence))
     this.host.dispatch({ type: "room/presence-changed", roomId: this.id, now: this.host.now() })
   }
 
   /** Merges `patch` into this repo's presence (which must be an object). */
   updatePresence(patch: Partial<P>): void {
-    const current = this.presence
+    const current = this.host.presence.get(this.id, this.host.peerId)
     const base = typeof current === "object" && current !== null && !Array.isArray(current) ? current : {}
     this.setPresence({ ...base, ...patch } as P)
   }

@@ -178,9 +178,11 @@ export class Runtime {
       case "import": {
         const queued = this.#imports.get(command.docId)
         if (queued) return void queued.push(command)
-        this.#imports.set(command.docId, [command])
+        // The first import of a document in a task runs at once (a relay's fan-out stays
+        // synchronous); those that follow it in the same task are imported together after it.
+        this.#imports.set(command.docId, [])
         queueMicrotask(() => this.#importQueued(command.docId))
-        return
+        return this.#importNow(command.docId, [command])
       }
       case "store-update": {
         const { storage } = this.options
@@ -287,6 +289,10 @@ export class Runtime {
   #importQueued(docId: DocId): void {
     const batch = this.#imports.get(docId) ?? []
     this.#imports.delete(docId)
+    if (batch.length > 0) this.#importNow(docId, batch)
+  }
+
+  #importNow(docId: DocId, batch: readonly ImportCommand[]): void {
     if (this.#stopped || !this.model.docs.has(docId)) return
     const sources = new Set(batch.map((command) => command.from))
     const [only] = sources.size === 1 ? sources : []

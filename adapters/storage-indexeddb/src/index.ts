@@ -1,0 +1,1 @@
+export { IndexedDbStorage, type IndexedDbStorageOptions } from "./indexeddb-storage.js"
