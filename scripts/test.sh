@@ -6,6 +6,8 @@ source scripts/bootstrap.sh
 
 install_workspace
 ensure_apt chromium # the browser tests drive Debian's chromium
+# The Redis relay's tests and the cluster example start a real redis-server.
+command -v redis-server >/dev/null 2>&1 || ensure_apt redis-server
 echo "› lint";      pnpm run lint
 echo "› typecheck"; pnpm run typecheck
 echo "› build";     pnpm run build

@@ -28,7 +28,7 @@ function model(options: {
   })
   let channels = base.channels
   for (const [id, info] of Object.entries(options.channels ?? {})) {
-    channels = channels.set(id, { id, peer: info, docs: I.Set(), rooms: I.Set() })
+    channels = channels.set(id, { id, peer: info, relayLink: false, docs: I.Set(), rooms: I.Set() })
   }
   let docs = base.docs
   for (const doc of options.docs ?? []) docs = docs.set(doc.id, doc)

@@ -36,6 +36,7 @@ function model(options: {
     channels = channels.set(id, {
       id,
       peer: info,
+      relayLink: false,
       docs: I.Set(),
       rooms: I.Set((options.rooms ?? []).map((r) => r.id)),
     })

@@ -5,6 +5,7 @@ import { configure, getConsoleSink, getLogger, getTextFormatter, type LogLevel }
 import { FsStorage } from "@tandem/storage-fs"
 import type { AuthOptions } from "./auth/identify.js"
 import type { JwtOptions } from "./auth/jwt.js"
+import { instanceIdIn, redisFromCli } from "./redis-cli.js"
 import { createServer } from "./server.js"
 
 const HELP = `Usage: tandem serve [options]
@@ -27,6 +28,12 @@ Authentication (without any of the first three, the relay is open: everyone is a
       --jwt-issuer <i>      required issuer (TANDEM_JWT_ISSUER)
       --jwt-algorithm <a>   accepted algorithm, e.g. ES256 (TANDEM_JWT_ALGORITHM)
       --anonymous           let connections without a token in, as anonymous (TANDEM_ANONYMOUS=1)
+
+Several instances as one service:
+      --redis <url>         join the other instances on this Redis (TANDEM_REDIS_URL)
+      --service <name>      the service's name in Redis (TANDEM_SERVICE, default tandem)
+      --instance-id <id>    this instance's id (TANDEM_INSTANCE_ID, default: kept in <data>/instance-id)
+      --instance-ttl <ms>   an instance silent this long is dead (TANDEM_INSTANCE_TTL, default 12000)
 
 Operations:
       --admin-token <t>     bearer token for the admin API under /api/; off without it (TANDEM_ADMIN_TOKEN)
@@ -63,6 +70,10 @@ async function main(argv: string[]): Promise<number> {
       anonymous: { type: "boolean" },
       "admin-token": { type: "string" },
       "drain-timeout": { type: "string" },
+      redis: { type: "string" },
+      service: { type: "string" },
+      "instance-id": { type: "string" },
+      "instance-ttl": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -96,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isFinite(drainTimeout) || drainTimeout <= 0)
     throw new Error(`--drain-timeout must be a positive number of ms, not ${drainTimeout}`)
   const adminToken = values["admin-token"] ?? env.TANDEM_ADMIN_TOKEN
+  const redis = await redisFromCli(values, env, () => instanceIdIn(memory ? null : dataDir))
   const server = await createServer({
     port,
     host,
@@ -103,6 +115,16 @@ async function main(argv: string[]): Promise<number> {
     auth: await authOptions(values, env),
     ...(adminToken && { adminToken }),
     drainTimeout,
+    ...(redis && { redis }),
+  })
+  const relay = server.redis
+  // With Redis away at start-up, the relay serves its own clients and joins the service later.
+  void relay?.whenStarted().then(() => {
+    log.info("joined the service {service} as {instanceId}: {instances} instances", {
+      service: redis?.service ?? "tandem",
+      instanceId: relay.instanceId,
+      instances: relay.stats.instances,
+    })
   })
   log.info("tandem relay ready at {url} (health: http://{host}:{port}/healthz)", {
     url: server.url,

@@ -11,6 +11,7 @@ export {
 export { type JwtOptions, jwtAuthenticator } from "./auth/jwt.js"
 export type { ConnectionInfo } from "./gate/access-gate.js"
 export type { ReadinessCheck } from "./http/readiness.js"
+export type { RedisServiceOptions } from "./redis.js"
 export {
   createServer,
   type MemberSummary,

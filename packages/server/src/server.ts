@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events"
 import { createServer as createHttpServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { getLogger } from "@logtape/logtape"
+import type { RedisRelayAdapter } from "@tandem/adapter-redis"
 import { type ServerLimits, WebSocketServerAdapter } from "@tandem/adapter-websocket/server"
 import { CloseCodes, type FrameLimits } from "@tandem/protocol"
 import {
@@ -20,6 +21,8 @@ import { AccessGate, type ConnectionInfo } from "./gate/access-gate.js"
 import { type ReadinessCheck, runChecks, storageCheck } from "./http/readiness.js"
 import { httpHandler } from "./http/routes.js"
 import { RelayMetrics } from "./metrics.js"
+import { type RedisServiceOptions, redisRelay } from "./redis.js"
+import { redisReadiness, registerRedisMetrics } from "./redis-metrics.js"
 
 const log = getLogger(["tandem", "server"])
 
@@ -38,8 +41,10 @@ export interface ServerOptions {
   rooms?: { reconnectGrace?: number; linger?: number }
   /** A document no client syncs leaves memory after this long (ms, default 60 s); storage keeps it. */
   evictAfter?: number
-  /** This relay's peer id (default: random). */
+  /** This relay's peer id (default: random; with `redis`, the instance id). */
   peerId?: string
+  /** Join other instances through Redis, as one service (see `@tandem/adapter-redis`). */
+  redis?: RedisServiceOptions
   /** Who may connect. Without `jwt` or `authenticate` the relay is open: everyone is anonymous. */
   auth?: AuthOptions
   /** What each connection may do with documents and rooms (default: everything). */
@@ -98,6 +103,8 @@ export interface TandemServer {
   readonly url: string
   /** Open WebSocket connections. */
   readonly connections: number
+  /** The Redis relay, when the server is one instance of a service (`stats`, `whenCaughtUp`). */
+  readonly redis: RedisRelayAdapter | null
   /** The Prometheus registry `GET /metrics` serves. */
   readonly metrics: Registry
   /** True once a drain began: `/readyz` answers 503 and no connection is taken. */
@@ -175,10 +182,13 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
   if (!options.storage) {
     log.warn("documents are kept in memory only: they are lost when this relay stops")
   }
+  const redis = options.redis ? redisRelay(options.redis, options.peerId) : null
+  if (redis) registerRedisMetrics(metrics.registry, redis)
+  const peerId = redis?.instanceId ?? options.peerId
   const relay = new Repo({
-    ...(options.peerId !== undefined && { peerId: options.peerId }),
+    ...(peerId !== undefined && { peerId }),
     relay: true,
-    network: [gated],
+    network: redis ? [gated, redis] : [gated],
     storage,
     ...(options.keepalive && { keepalive: options.keepalive }),
     saveDelay: 0,
@@ -229,7 +239,12 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
   http.on(
     "request",
     httpHandler({
-      readiness: () => runChecks(readinessChecks, 2000),
+      readiness: async () => {
+        const readiness = await runChecks(readinessChecks, 2000)
+        // Reported, never a reason to be unready: without Redis an instance serves its own clients.
+        if (redis) readiness.checks.redis = redisReadiness(redis)
+        return readiness
+      },
       draining: () => draining,
       metrics: metrics.registry,
       adminToken: options.adminToken,
@@ -288,6 +303,7 @@ export async function createServer(options: ServerOptions = {}): Promise<TandemS
     get connections() {
       return network.connections
     },
+    redis,
     metrics: metrics.registry,
     get draining() {
       return draining

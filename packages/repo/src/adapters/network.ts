@@ -6,6 +6,14 @@ import type { PeerMessage } from "../peer-message.js"
  * and asks it to close. The repo gives each channel its own id, so adapters need none.
  */
 export interface Channel {
+  /**
+   * The far end is another instance of the same relay service (a full mesh, as the Redis relay
+   * builds): traffic that came over one link is never passed on to another, since every instance
+   * hears every other directly, and links are not acknowledged for document writes.
+   */
+  readonly relayLink?: boolean
+  /** `false`: the adapter watches this channel's liveness itself; the repo's keepalive leaves it alone. */
+  readonly keepalive?: boolean
   send(message: PeerMessage): void
   /**
    * Closes the connection. `clean` says whether the far end should treat it as a goodbye; `code`
@@ -25,6 +33,11 @@ export interface NetworkEvents {
   opened(channel: Channel): void
   received(channel: Channel, message: PeerMessage): void
   closed(channel: Channel, how: ChannelClosed): void
+  /**
+   * Messages on this channel may have been lost (the adapter saw a gap): sync every document and
+   * room in use on it again, without closing it.
+   */
+  resync?(channel: Channel): void
 }
 
 /**

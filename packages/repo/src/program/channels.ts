@@ -10,7 +10,7 @@ import { type Step, unchanged } from "./step.js"
 // Channel lifecycle: a channel is *handshaking* until the far end's hello arrives, then
 // *established*. Only established channels carry documents and rooms.
 
-export function channelOpened(model: Model, channelId: ChannelId): Step {
+export function channelOpened(model: Model, channelId: ChannelId, relayLink = false): Step {
   const { self } = model
   const hello: Hello = {
     type: "hello",
@@ -23,6 +23,7 @@ export function channelOpened(model: Model, channelId: ChannelId): Step {
   const channels = model.channels.set(channelId, {
     id: channelId,
     peer: null,
+    relayLink,
     docs: I.Set(),
     rooms: I.Set(),
   })
@@ -58,6 +59,14 @@ export function helloReceived(model: Model, channelId: ChannelId, hello: Hello):
     joined,
     [{ type: "emit", event: { type: "peer-connected", channelId, peer } }, ...requests, ...joins],
   ]
+}
+
+/** The adapter lost messages on an established channel: documents and rooms in use sync again. */
+export function channelResync(model: Model, channelId: ChannelId): Step {
+  if (!model.channels.get(channelId)?.peer) return unchanged(model)
+  const [synced, requests] = channelEstablished(model, channelId)
+  const [joined, joins] = roomsOnEstablished(synced, channelId)
+  return [joined, [...requests, ...joins]]
 }
 
 export function channelClosed(model: Model, channelId: ChannelId, clean: boolean, now: number): Step {

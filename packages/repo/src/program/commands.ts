@@ -19,6 +19,8 @@ export type Command =
   | { type: "load"; docId: DocId }
   | { type: "save"; docId: DocId; compact: boolean }
   | { type: "remove-stored"; docId: DocId }
+  /** Append an update to storage without loading the document (a relay keeping what others relayed). */
+  | { type: "store-update"; docId: DocId; data: Uint8Array }
   /** Tell these channels the document is written up to the version storage holds. */
   | { type: "send-ack"; docId: DocId; to: readonly ChannelId[] }
   /** A durable peer wrote the document up to `version`. */

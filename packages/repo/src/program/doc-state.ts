@@ -57,3 +57,16 @@ export function statusOf(model: Model, doc: DocModel): DocStatus {
   if (model.channels.some((channel) => channel.peer === null)) return "loading"
   return "unavailable"
 }
+
+/** A channel to another instance of the same relay service. */
+export function isRelayLink(model: Model, channelId: ChannelId): boolean {
+  return model.channels.get(channelId)?.relayLink === true
+}
+
+/** Every established link to another instance of this relay service. */
+export function relayLinks(model: Model): ChannelId[] {
+  const out: ChannelId[] = []
+  if (!model.self.relay) return out
+  for (const channel of model.channels.values()) if (channel.relayLink && channel.peer) out.push(channel.id)
+  return out
+}

@@ -1,7 +1,7 @@
 import type { DocDelete, DocUpdate, SyncRequest, SyncResponse } from "../peer-message.js"
 import type { ChannelId, DocId } from "../types.js"
 import type { Command } from "./commands.js"
-import { established, finish, link, putDoc, settleAll } from "./doc-state.js"
+import { established, finish, isRelayLink, link, putDoc, relayLinks, settleAll } from "./doc-state.js"
 import { scheduleEviction } from "./lifecycle.js"
 import type { Msg } from "./messages.js"
 import { type DocModel, type Model, newDoc } from "./model.js"
@@ -11,6 +11,11 @@ import { type Step, unchanged } from "./step.js"
 // The document half of the synchronizer. A document is *synced* over a channel once either side
 // asked for it there; from then on live updates flow both ways on that channel. A relay passes
 // what it receives on to its other synced channels; other peers never forward.
+//
+// Relay links (other instances of the same relay service) are not subscribed per document: every
+// update a relay hears from a client goes to every link, and what a link brings goes only to
+// clients. A relay asks its links for a document when a client first brings it into memory, so
+// it serves what the other instances have even if it missed some of their updates.
 
 type Msgs<T extends Msg["type"]> = Extract<Msg, { type: T }>
 
@@ -35,7 +40,7 @@ export function localChange(model: Model, msg: Msgs<"doc/local-change">): Step {
   const doc = model.docs.get(msg.docId)
   if (!doc) return unchanged(model)
   const commands: Command[] = []
-  const to = established(model, doc.synced)
+  const to = [...established(model, doc.synced).filter((id) => !isRelayLink(model, id)), ...relayLinks(model)]
   if (to.length > 0) {
     commands.push({ type: "send", to, message: { type: "doc-update", docId: doc.id, data: msg.data } })
   }
@@ -74,7 +79,10 @@ function storageSettled(model: Model, doc: DocModel): Step {
   if (!next.wanted && !next.hasContent && !model.self.relay) {
     return [{ ...base, docs: base.docs.remove(doc.id) }, [...commands, { type: "drop-doc", docId: doc.id }]]
   }
-  if (!next.wanted) return finish(base, next, commands)
+  if (!next.wanted) {
+    const [asked, asks] = askRelayLinks(base, next)
+    return [asked, [...commands, ...asks]]
+  }
   const [requested, requests] = requestWhereMissing(base, next)
   return [requested, [...commands, ...requests]]
 }
@@ -131,6 +139,7 @@ export function imported(model: Model, msg: Msgs<"doc/imported">): Step {
   if (msg.pending && !next.awaiting.has(msg.from) && model.channels.has(msg.from)) {
     next = { ...next, awaiting: next.awaiting.add(msg.from) }
     commands.push({ type: "request-sync", to: [msg.from], docId: doc.id })
+    return finish(link(model, msg.from, doc.id), next, commands)
   }
   return finish(model, next, commands)
 }
@@ -171,23 +180,24 @@ export function syncAnswered(model: Model, from: ChannelId, msg: SyncResponse): 
   const doc = model.docs.get(msg.docId)
   if (!doc) return unchanged(model)
   // A response means the far end holds content, whatever the import below brings.
+  const relayLink = isRelayLink(model, from)
   const next: DocModel = {
     ...doc,
     hasContent: true,
     awaiting: doc.awaiting.remove(from),
-    synced: doc.synced.add(from),
+    synced: relayLink ? doc.synced : doc.synced.add(from),
   }
   const commands: Command[] = [
     { type: "import", docId: doc.id, data: msg.data, from, relayTo: relayTargets(model, next, from) },
     { type: "send-missing", to: from, docId: doc.id, theirVersion: msg.version },
   ]
-  return finish(link(model, from, doc.id), next, commands)
+  return finish(relayLink ? model : link(model, from, doc.id), next, commands)
 }
 
 export function docUnavailable(model: Model, from: ChannelId, docId: DocId): Step {
   const doc = model.docs.get(docId)
   if (!doc) return unchanged(model)
-  const relay = model.channels.get(from)?.peer?.relay === true
+  const relay = model.channels.get(from)?.peer?.relay === true && !isRelayLink(model, from)
   // A relay keeps the document for us: it stays synced and gets what we have.
   const next: DocModel = {
     ...doc,
@@ -205,6 +215,7 @@ export function updateReceived(model: Model, from: ChannelId, msg: DocUpdate): S
   if (model.deleted.has(msg.docId)) return unchanged(model)
   let doc = model.docs.get(msg.docId)
   const commands: Command[] = []
+  if (isRelayLink(model, from)) return linkUpdateReceived(model, from, msg, doc)
   if (!doc) {
     // Only a relay takes documents nobody asked it for.
     if (!model.self.relay) return unchanged(model)
@@ -259,8 +270,11 @@ export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable
 export function channelEstablished(model: Model, channelId: ChannelId): Step {
   let next = model
   const commands: Command[] = []
+  // A new link to another instance (or the same one after an outage) syncs every document in use.
+  const relayLink = isRelayLink(model, channelId) && model.self.relay
   for (const doc of model.docs.values()) {
-    if (!doc.wanted || doc.storage === "reading" || doc.status === "deleted") continue
+    const inUse = doc.wanted || (relayLink && doc.hasContent)
+    if (!inUse || doc.storage === "reading" || doc.status === "deleted") continue
     if (doc.synced.has(channelId) || doc.awaiting.has(channelId)) continue
     next = link(putDoc(next, { ...doc, awaiting: doc.awaiting.add(channelId) }), channelId, doc.id)
     commands.push({ type: "request-sync", to: [channelId], docId: doc.id })
@@ -285,6 +299,11 @@ function answerRequest(
   const answer: Command = doc.hasContent
     ? { type: "answer-sync", to: from, docId: doc.id, theirVersion, ref }
     : unavailable(from, doc.id, ref)
+  if (isRelayLink(model, from)) {
+    // Nobody here uses it: it leaves memory after `evictAfter`, unless a client opens it meanwhile.
+    const commands: Command[] = [answer]
+    return [putDoc(model, scheduleEviction(model, doc, commands)), commands]
+  }
   const next = { ...doc, synced: doc.synced.add(from) }
   return [link(putDoc(model, next), from, doc.id), [answer]]
 }
@@ -311,12 +330,15 @@ function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
   const doc = model.docs.get(docId)
   const commands: Command[] = []
   if (doc) {
-    const to = established(model, doc.synced).filter((id) => id !== from)
+    const to = established(model, doc.synced).filter((id) => id !== from && !isRelayLink(model, id))
     if (to.length > 0) commands.push({ type: "send", to, message: { type: "doc-delete", docId } })
     if (doc.save.scheduled) commands.push({ type: "cancel", id: saveTimer(docId) })
     commands.push({ type: "drop-doc", docId })
     commands.push({ type: "emit", event: { type: "doc-status", docId, status: "deleted" } })
   }
+  // Every instance of a relay service hears of a deletion, whether it holds the document or not.
+  const links = from !== null && isRelayLink(model, from) ? [] : relayLinks(model)
+  if (links.length > 0) commands.push({ type: "send", to: links, message: { type: "doc-delete", docId } })
   if (doc || from === null || model.hasStorage) {
     if (model.hasStorage) commands.push({ type: "remove-stored", docId })
     commands.push({ type: "emit", event: { type: "doc-deleted", docId, remote: from !== null } })
@@ -326,7 +348,36 @@ function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
 
 function relayTargets(model: Model, doc: DocModel, from: ChannelId): ChannelId[] {
   if (!model.self.relay) return []
-  return established(model, doc.synced).filter((id) => id !== from)
+  const clients = established(model, doc.synced).filter((id) => id !== from && !isRelayLink(model, id))
+  if (isRelayLink(model, from)) return clients
+  return [...clients, ...relayLinks(model).filter((id) => id !== from)]
+}
+
+/**
+ * An update another instance of this service relayed. It goes to this instance's clients; a
+ * document not in memory is only appended to storage, so every instance keeps every update
+ * without loading every document. Links are never acknowledged: their clients were, by them.
+ */
+function linkUpdateReceived(model: Model, from: ChannelId, msg: DocUpdate, doc: DocModel | undefined): Step {
+  if (!doc) {
+    if (!model.hasStorage) return unchanged(model)
+    return [model, [{ type: "store-update", docId: msg.docId, data: msg.data }]]
+  }
+  return [
+    model,
+    [{ type: "import", docId: doc.id, data: msg.data, from, relayTo: relayTargets(model, doc, from) }],
+  ]
+}
+
+/** A client brought the document into this relay's memory: fetch what the other instances have. */
+function askRelayLinks(model: Model, doc: DocModel): Step {
+  const servesClient = doc.synced.some((id) => !isRelayLink(model, id))
+  const to = servesClient ? relayLinks(model).filter((id) => !doc.awaiting.has(id)) : []
+  if (to.length === 0) return finish(model, doc, [])
+  let base = model
+  for (const channelId of to) base = link(base, channelId, doc.id)
+  const next = { ...doc, awaiting: doc.awaiting.union(to) }
+  return finish(base, next, [{ type: "request-sync", to, docId: doc.id }])
 }
 
 function unavailable(to: ChannelId, docId: DocId, ref: number | undefined): Command {

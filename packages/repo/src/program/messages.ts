@@ -38,8 +38,10 @@ export type AppMsg =
 export type NetworkMsg =
   /** An adapter finished its first attempt to reach its peers. */
   | { type: "net/adapter-started" }
-  | { type: "conn/opened"; channelId: ChannelId }
+  | { type: "conn/opened"; channelId: ChannelId; relayLink?: boolean }
   | { type: "conn/closed"; channelId: ChannelId; clean: boolean; now: number }
+  /** Messages on the channel may have been lost: sync what is in use on it again. */
+  | { type: "conn/resync"; channelId: ChannelId }
   | { type: "conn/received"; channelId: ChannelId; message: PeerMessage; now: number }
 
 /** Results of storage commands. */

@@ -24,6 +24,12 @@ export interface Model {
   readonly roomClock: number
   /** Broadcasts waiting for delivery counts, by request id. */
   readonly acks: I.Map<number, PendingAck>
+  /**
+   * Broadcasts a relay passed on to its relay links for a client that wants a delivery count, by
+   * the id the relay gave them: the client hears the total once every link answered.
+   */
+  readonly relayAcks: I.Map<number, RelayedAck>
+  readonly relayAckClock: number
 }
 
 export interface ProgramConfig {
@@ -51,6 +57,8 @@ export interface ChannelModel {
   readonly id: ChannelId
   /** The far end, once its `hello` arrived. Until then the channel is still handshaking. */
   readonly peer: PeerInfo | null
+  /** A link to another instance of the same relay service (see `Channel.relayLink`). */
+  readonly relayLink: boolean
   /** Documents this channel takes part in, so closing it touches only those. */
   readonly docs: I.Set<DocId>
   /** Rooms this channel takes part in. */
@@ -178,6 +186,12 @@ export interface PendingAck {
   readonly delivered: number
 }
 
+export interface RelayedAck extends PendingAck {
+  /** The client that asked, and its request id. */
+  readonly replyTo: ChannelId
+  readonly ack: number
+}
+
 export const defaultProgramConfig: ProgramConfig = {
   saveDelay: 100,
   saveRetryDelay: 1000,
@@ -210,6 +224,8 @@ export function initialModel(options: {
     rooms: I.Map(),
     roomClock: 0,
     acks: I.Map(),
+    relayAcks: I.Map(),
+    relayAckClock: 0,
   }
 }
 

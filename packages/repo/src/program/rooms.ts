@@ -11,14 +11,27 @@ import type {
 } from "../peer-message.js"
 import type { ChannelId, PeerId, PeerInfo, RoomId } from "../types.js"
 import type { Command, MemberRecord } from "./commands.js"
+import { isRelayLink, relayLinks } from "./doc-state.js"
 import type { Msg } from "./messages.js"
-import type { ChannelModel, LocalMember, MemberModel, Model, OutgoingBroadcast, RoomModel } from "./model.js"
+import type {
+  ChannelModel,
+  LocalMember,
+  MemberModel,
+  Model,
+  OutgoingBroadcast,
+  RelayedAck,
+  RoomModel,
+} from "./model.js"
 import { type Step, unchanged } from "./step.js"
 
 // The room half of the synchronizer. Each member speaks only for itself and numbers what it says
 // (`session`, `seq`): a receiver applies a message about a member only if it is newer than what
 // it has, so duplicates and stragglers do no harm. A relay passes room traffic on to the other
 // channels that follow the room; other peers never forward.
+//
+// Relay links (other instances of one relay service) follow a room on each other while they have
+// clients in it: a `room-join` over a link means "send me this room's traffic", never a member.
+// Each instance speaks only for its own clients; what came over a link goes only to clients.
 
 type Msgs<T extends Msg["type"]> = Extract<Msg, { type: T }>
 
@@ -207,6 +220,7 @@ function relayAnnouncementReceived(model: Model, room: RoomModel, from: ChannelI
 export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: number): Step {
   const peer = peerOf(model, from)
   if (!peer) return unchanged(model)
+  if (isRelayLink(model, from)) return linkFollows(model, from, msg, now)
   const existing = model.rooms.get(msg.roomId)
   // A peer that neither relays nor is a member answers with no one, and forgets the joiner.
   if (!model.self.relay && !existing?.local) {
@@ -226,6 +240,8 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
   }
   const out: Command[] = []
   let room = existing ?? newRoom(msg.roomId, out)
+  const [clocked, follow] = followOnLinks(model, room, from)
+  out.push(...follow)
   const state: MemberState = {
     peerId: peer.peerId,
     session: msg.session,
@@ -244,8 +260,10 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
     if (targets.length > 0) {
       // A new session of a known member (a reloaded tab) travels as a member, not as presence:
       // the others must adopt its session, or they would drop everything it says from now on.
+      // So does a member that moved here (from another channel or instance): every instance
+      // learns where it is now reached.
       out.push(
-        before && before.session === member.session
+        before && before.session === member.session && before.via === from
           ? {
               type: "send",
               to: targets,
@@ -277,13 +295,49 @@ export function joinReceived(model: Model, from: ChannelId, msg: RoomJoin, now: 
     members: snapshotOf(model, room),
     ref: msg.id,
   })
-  const next = withRoomOnChannels(model, room.id, [from])
+  const next = withRoomOnChannels(clocked, room.id, [from, ...relayLinksOf(follow)])
   return [putRoom(next, settle(room, now, next, out)), out]
+}
+
+/** Another instance follows the room: it gets this instance's members now and its traffic from now on. */
+function linkFollows(model: Model, from: ChannelId, msg: RoomJoin, now: number): Step {
+  const out: Command[] = []
+  let room = model.rooms.get(msg.roomId) ?? newRoom(msg.roomId, out)
+  let base = model
+  if (!room.followers.has(from) && room.followers.some((id) => !isRelayLink(model, id))) {
+    // A new follower may have forgotten this instance's own following (it destroyed the room
+    // meanwhile): follow it back. A follower already known is not answered, so this ends.
+    const seq = model.roomClock + 1
+    base = { ...model, roomClock: seq }
+    out.push({ type: "room/send-join", roomId: room.id, to: [from], seq })
+  }
+  room = { ...room, followers: room.followers.add(from) }
+  const members = [...room.members.values()].filter((member) => !isRelayLink(model, member.via)).map(record)
+  out.push({ type: "room/send-snapshot", roomId: room.id, to: from, members, ref: msg.id })
+  const next = withRoomOnChannels(base, room.id, [from])
+  return [putRoom(next, settle(room, now, next, out)), out]
+}
+
+/**
+ * A relay's first client in a room (or a new link, for rooms with clients): follow the room on
+ * the relay links, so the other instances send its traffic here.
+ */
+function followOnLinks(model: Model, room: RoomModel, client: ChannelId | null): [Model, Command[]] {
+  const hasClients = room.followers.some((id) => !isRelayLink(model, id))
+  const links = relayLinks(model)
+  if (hasClients || links.length === 0 || (client !== null && room.followers.has(client))) return [model, []]
+  const seq = model.roomClock + 1
+  return [{ ...model, roomClock: seq }, [{ type: "room/send-join", roomId: room.id, to: links, seq }]]
+}
+
+function relayLinksOf(commands: readonly Command[]): ChannelId[] {
+  return commands.flatMap((command) => (command.type === "room/send-join" ? command.to : []))
 }
 
 export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapshot, now: number): Step {
   const peer = peerOf(model, from)
   const room = model.rooms.get(msg.roomId)
+  if (peer && room && isRelayLink(model, from)) return linkSnapshotReceived(model, from, peer, room, msg, now)
   if (!peer || !room?.local || !room.upstream.has(from)) return unchanged(model)
   const out: Command[] = []
   const { self } = model
@@ -330,6 +384,44 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
     out.push(...more)
   }
   return [result, out]
+}
+
+/**
+ * The members another instance has: taken as news, passed on to this instance's clients; its
+ * members that it no longer lists left while this instance was not following.
+ */
+function linkSnapshotReceived(
+  model: Model,
+  from: ChannelId,
+  peer: PeerInfo,
+  room: RoomModel,
+  msg: RoomSnapshot,
+  now: number,
+): Step {
+  const out: Command[] = []
+  const targets = forwardTargets(model, room, from)
+  const listed = new Set<PeerId>()
+  let next = room
+  for (const state of msg.members) {
+    if (state.peerId === model.self.peerId) continue
+    listed.add(state.peerId)
+    const before = next.members.get(state.peerId)
+    next = applyMember(next, state, from, peer.peerId, out)
+    const after = next.members.get(state.peerId)
+    if (after && after !== before && targets.length > 0) {
+      out.push({
+        type: "send",
+        to: targets,
+        message: { type: "room-member-joined", roomId: room.id, member: state },
+      })
+    }
+  }
+  for (const member of next.members.values()) {
+    if (member.viaPeer !== peer.peerId || listed.has(member.peerId)) continue
+    next = removeMember(next, member.peerId, out)
+    if (targets.length > 0) out.push(leaveMessage(targets, room.id, member))
+  }
+  return [putRoom(model, settle(next, now, model, out)), out]
 }
 
 /** Room news (as opposed to joins and snapshots): held back while a snapshot is awaited. */
@@ -388,6 +480,22 @@ function presenceReceived(model: Model, from: ChannelId, msg: RoomPresence): Ste
 
 function leaveReceived(model: Model, from: ChannelId, msg: RoomLeave, now: number): Step {
   const room = model.rooms.get(msg.roomId)
+  if (room && isRelayLink(model, from) && peerOf(model, from)?.peerId === msg.peerId) {
+    // The other instance stopped following the room.
+    const out: Command[] = []
+    const next = { ...room, followers: room.followers.remove(from) }
+    let result = putRoom(model, settle(next, now, model, out))
+    for (const [id, pending] of result.relayAcks) {
+      if (!pending.waiting.has(from)) continue
+      const [settled, more] = settleRelayedAck(result, id, {
+        ...pending,
+        waiting: pending.waiting.remove(from),
+      })
+      result = settled
+      out.push(...more)
+    }
+    return [result, out]
+  }
   const member = room?.members.get(msg.peerId)
   if (!room || !member || !speaksFor(model, from, msg.peerId)) return unchanged(model)
   if (member.session !== msg.session || msg.seq < member.seq) return unchanged(model)
@@ -411,7 +519,8 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
     return relayAnnouncementReceived(model, room, from, msg)
   }
   if (!room || !member || !speaksFor(model, from, msg.from)) {
-    if (!room || (!room.local && !model.self.relay)) return [model, ack(0)]
+    // Another instance always gets its count (zero here), or it would wait for it forever.
+    if (!room || (!room.local && !model.self.relay) || isRelayLink(model, from)) return [model, ack(0)]
     return notInRoom(model, from, msg.roomId, msg.from, msg.ack)
   }
   // At most once: a repeat (or a straggler overtaken by a later broadcast) is dropped.
@@ -432,17 +541,41 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
     delivered++
   }
   const targets = forwardTargets(model, room, from)
-  if (targets.length > 0) {
-    const { ack: _, ...forwarded } = msg
-    out.push({ type: "send", to: targets, message: forwarded })
-    delivered += targets.length
-  }
-  out.push(...ack(delivered))
+  const links = targets.filter((id) => isRelayLink(model, id))
+  const clients = targets.filter((id) => !isRelayLink(model, id))
+  const { ack: _, ...forwarded } = msg
+  if (clients.length > 0) out.push({ type: "send", to: clients, message: forwarded })
+  delivered += clients.length
   const next = { ...room, members: room.members.set(member.peerId, { ...member, broadcastSeq: msg.seq }) }
-  return [putRoom(model, next), out]
+  let result = putRoom(model, next)
+  if (links.length > 0 && msg.ack !== undefined) {
+    // Each instance counts its own members: the asker hears the sum once all of them answered.
+    const id = model.relayAckClock + 1
+    out.push({ type: "send", to: links, message: { ...forwarded, ack: id } })
+    const pending: RelayedAck = {
+      roomId: room.id,
+      waiting: I.Set(links),
+      delivered,
+      replyTo: from,
+      ack: msg.ack,
+    }
+    result = { ...result, relayAckClock: id, relayAcks: result.relayAcks.set(id, pending) }
+    return [result, out]
+  }
+  if (links.length > 0) out.push({ type: "send", to: links, message: forwarded })
+  out.push(...ack(delivered))
+  return [result, out]
 }
 
 export function ackReceived(model: Model, from: ChannelId, msg: RoomBroadcastAck): Step {
+  const relayed = isRelayLink(model, from) ? model.relayAcks.get(msg.ack) : undefined
+  if (relayed?.waiting.has(from)) {
+    return settleRelayedAck(model, msg.ack, {
+      ...relayed,
+      waiting: relayed.waiting.remove(from),
+      delivered: relayed.delivered + msg.delivered,
+    })
+  }
   const pending = model.acks.get(msg.ack)
   if (!pending?.waiting.has(from)) return unchanged(model)
   return settleAck(model, msg.ack, {
@@ -462,6 +595,17 @@ export function roomsOnEstablished(model: Model, channelId: ChannelId): Step {
   let next = model
   const out: Command[] = []
   const joined: RoomId[] = []
+  if (isRelayLink(model, channelId)) {
+    // A new link (or the same instance again after an outage): follow every room with clients.
+    for (const room of model.rooms.values()) {
+      if (!room.followers.some((id) => !isRelayLink(model, id))) continue
+      const seq = next.roomClock + 1
+      next = { ...next, roomClock: seq }
+      out.push({ type: "room/send-join", roomId: room.id, to: [channelId], seq })
+      joined.push(room.id)
+    }
+    return [withRoomOnChannel(next, channelId, joined), out]
+  }
   for (const room of model.rooms.values()) {
     if (!room.local) continue
     const seq = next.roomClock + 1
@@ -494,7 +638,13 @@ export function roomsOnClosed(model: Model, channel: ChannelModel, clean: boolea
     }
     for (const member of room.members.values()) {
       if (member.via !== channel.id || member.disconnectedAt !== null) continue
-      if (clean && member.peerId === channel.peer?.peerId) {
+      if (channel.relayLink) {
+        // The instance is gone (its liveness key expired, or it left): its clients left with it,
+        // and every other instance notices by itself. Those still alive reconnect and rejoin.
+        updated = removeMember(updated, member.peerId, out, undefined, true)
+        const targets = forwardTargets(next, updated, channel.id, true)
+        if (targets.length > 0) out.push(leaveMessage(targets, roomId, member))
+      } else if (clean && member.peerId === channel.peer?.peerId) {
         updated = removeMember(updated, member.peerId, out)
         const targets = forwardTargets(next, updated, channel.id)
         if (targets.length > 0) out.push(leaveMessage(targets, roomId, member))
@@ -519,6 +669,15 @@ export function roomsOnClosed(model: Model, channel: ChannelModel, clean: boolea
   for (const [ack, pending] of next.acks) {
     if (!pending.waiting.has(channel.id)) continue
     const [settled, more] = settleAck(next, ack, { ...pending, waiting: pending.waiting.remove(channel.id) })
+    next = settled
+    out.push(...more)
+  }
+  for (const [id, pending] of next.relayAcks) {
+    if (!pending.waiting.has(channel.id) && pending.replyTo !== channel.id) continue
+    const [settled, more] = settleRelayedAck(next, id, {
+      ...pending,
+      waiting: pending.waiting.remove(channel.id),
+    })
     next = settled
     out.push(...more)
   }
@@ -551,6 +710,19 @@ export function graceEnded(model: Model, msg: Msgs<"timer/member-grace">): Step 
 export function lingerEnded(model: Model, msg: Msgs<"timer/room-linger">): Step {
   const room = model.rooms.get(msg.roomId)
   if (!room || !isEmpty(room)) return unchanged(model)
+  const out: Command[] = []
+  const links = relayLinks(model)
+  if (links.length > 0) {
+    // Stop following it on the other instances.
+    const seq = model.roomClock + 1
+    const { self } = model
+    out.push({
+      type: "send",
+      to: links,
+      message: { type: "room-leave", roomId: room.id, peerId: self.peerId, session: self.session, seq },
+    })
+    model = { ...model, roomClock: seq }
+  }
   let channels = model.channels
   for (const channelId of room.followers.union(room.upstream.keys())) {
     const channel = channels.get(channelId)
@@ -559,6 +731,7 @@ export function lingerEnded(model: Model, msg: Msgs<"timer/room-linger">): Step 
   return [
     { ...model, channels, rooms: model.rooms.remove(room.id) },
     [
+      ...out,
       { type: "room/free", roomId: room.id },
       { type: "emit", event: { type: "room-destroyed", roomId: room.id } },
     ],
@@ -647,12 +820,24 @@ function applyMember(
   }
 }
 
-function removeMember(room: RoomModel, peerId: PeerId, out: Command[], seq?: number): RoomModel {
+/**
+ * Takes a member out of the room. Unless `forget`, its last `seq` is remembered so that its
+ * stragglers stay out; a member lost with an instance link did not leave, and comes back with the
+ * same `seq` when the link returns.
+ */
+function removeMember(
+  room: RoomModel,
+  peerId: PeerId,
+  out: Command[],
+  seq?: number,
+  forget = false,
+): RoomModel {
   const member = room.members.get(peerId)
   if (!member) return room
   if (member.disconnectedAt !== null) out.push({ type: "cancel", id: graceTimer(room.id, peerId) })
   out.push({ type: "emit", event: { type: "room-member-left", roomId: room.id, member: record(member) } })
   out.push(deletePresence(room.id, peerId))
+  if (forget) return { ...room, members: room.members.remove(peerId) }
   let departed = room.departed.set(peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
   if (departed.size > DEPARTED_LIMIT) departed = departed.skip(departed.size - DEPARTED_LIMIT).toOrderedMap()
   return { ...room, members: room.members.remove(peerId), departed }
@@ -666,6 +851,14 @@ function sendPresence(model: Model, room: RoomModel, now: number): Step {
   const out: Command[] = to.length > 0 ? [{ type: "presence/send", roomId: room.id, to, seq }] : []
   const next: RoomModel = { ...room, local: { ...local, seq, presencePending: false, presenceSentAt: now } }
   return [putRoom({ ...model, roomClock: seq }, next), out]
+}
+
+function settleRelayedAck(model: Model, id: number, pending: RelayedAck): Step {
+  if (pending.waiting.size > 0) return [{ ...model, relayAcks: model.relayAcks.set(id, pending) }, []]
+  const relayAcks = model.relayAcks.remove(id)
+  if (!model.channels.get(pending.replyTo)?.peer) return [{ ...model, relayAcks }, []]
+  const message = { type: "room-broadcast-ack" as const, ack: pending.ack, delivered: pending.delivered }
+  return [{ ...model, relayAcks }, [{ type: "send", to: [pending.replyTo], message }]]
 }
 
 function settleAck(
@@ -752,11 +945,19 @@ function audience(model: Model, room: RoomModel): ChannelId[] {
   return out
 }
 
-/** Where a relay passes on room traffic that came from `from`. */
-function forwardTargets(model: Model, room: RoomModel, from: ChannelId | null): ChannelId[] {
+/** Where a relay passes on room traffic that came from `from`: never from one relay link to another. */
+function forwardTargets(
+  model: Model,
+  room: RoomModel,
+  from: ChannelId | null,
+  fromLink = from !== null && isRelayLink(model, from),
+): ChannelId[] {
   if (!model.self.relay) return []
   const out: ChannelId[] = []
-  for (const id of room.followers) if (id !== from && model.channels.get(id)?.peer) out.push(id)
+  for (const id of room.followers) {
+    if (id === from || (fromLink && isRelayLink(model, id))) continue
+    if (model.channels.get(id)?.peer) out.push(id)
+  }
   return out
 }
 

@@ -1,6 +1,6 @@
 import type { PeerMessage } from "../peer-message.js"
 import type { ChannelId } from "../types.js"
-import { channelClosed, channelOpened, helloReceived, refuse } from "./channels.js"
+import { channelClosed, channelOpened, channelResync, helloReceived, refuse } from "./channels.js"
 import * as docs from "./docs.js"
 import * as lifecycle from "./lifecycle.js"
 import type { Msg } from "./messages.js"
@@ -62,9 +62,11 @@ export function update(msg: Msg, model: Model): Step {
       return [synced, [...settled, ...syncs]]
     }
     case "conn/opened":
-      return channelOpened(model, msg.channelId)
+      return channelOpened(model, msg.channelId, msg.relayLink)
     case "conn/closed":
       return channelClosed(model, msg.channelId, msg.clean, msg.now)
+    case "conn/resync":
+      return channelResync(model, msg.channelId)
     case "conn/received":
       return received(model, msg.channelId, msg.message, msg.now)
   }

@@ -43,6 +43,10 @@ export class Runtime {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #storageQueue = new StorageQueue()
   readonly #keepalive: Keepalive | null
+  /** Imports waiting for the end of the current task, by document: each document imports them in one batch. */
+  readonly #imports = new Map<DocId, ImportCommand[]>()
+  /** Channels whose adapter watches their liveness: the keepalive never pings or closes them. */
+  readonly #unwatched = new Set<ChannelId>()
 
   constructor(private readonly options: RuntimeOptions) {
     this.model = options.model
@@ -67,20 +71,27 @@ export class Runtime {
         const channelId = `c${++this.#nextChannel}`
         this.#channels.set(channelId, channel)
         this.#channelIds.set(channel, channelId)
-        this.#keepalive?.heard(channelId)
-        this.dispatch({ type: "conn/opened", channelId })
+        if (channel.keepalive === false) this.#unwatched.add(channelId)
+        else this.#keepalive?.heard(channelId)
+        this.dispatch({ type: "conn/opened", channelId, ...(channel.relayLink && { relayLink: true }) })
       },
       received: (channel, message) => {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.has(channelId)) return
-        this.#keepalive?.heard(channelId)
+        if (!this.#unwatched.has(channelId)) this.#keepalive?.heard(channelId)
         this.dispatch({ type: "conn/received", channelId, message, now: this.options.clock() })
       },
       closed: (channel, how) => {
         const channelId = this.#channelIds.get(channel)
         if (channelId === undefined || !this.#channels.delete(channelId)) return
+        this.#unwatched.delete(channelId)
         this.#keepalive?.forget(channelId)
         this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: this.options.clock() })
+      },
+      resync: (channel) => {
+        const channelId = this.#channelIds.get(channel)
+        if (channelId !== undefined && this.#channels.has(channelId))
+          this.dispatch({ type: "conn/resync", channelId })
       },
     }
     for (const adapter of this.options.network) {
@@ -165,19 +176,26 @@ export class Runtime {
         return
       }
       case "import": {
-        const from = this.model.channels.get(command.from)?.peer?.peerId
-        const outcome = this.docs.import(command.docId, command.data, from)
-        if (outcome.relay && command.relayTo.length > 0) {
-          this.#send(command.relayTo, { type: "doc-update", docId: command.docId, data: outcome.relay })
-        }
-        return this.dispatch({
-          type: "doc/imported",
-          docId: command.docId,
-          from: command.from,
-          applied: outcome.applied,
-          pending: outcome.pending,
-          invalid: outcome.invalid,
+        const queued = this.#imports.get(command.docId)
+        if (queued) return void queued.push(command)
+        // The first import of a document in a task runs at once (a relay's fan-out stays
+        // synchronous); those that follow it in the same task are imported together after it.
+        this.#imports.set(command.docId, [])
+        queueMicrotask(() => this.#importQueued(command.docId))
+        return this.#importNow(command.docId, [command])
+      }
+      case "store-update": {
+        const { storage } = this.options
+        const { docId, data } = command
+        if (!storage) return
+        this.#storageQueue.run(docId, async () => {
+          try {
+            await storage.append(docId, data)
+          } catch (error) {
+            log.error("storing a relayed update of {docId} failed: {error}", { docId, error })
+          }
         })
+        return
       }
       case "load":
         return this.#load(command.docId)
@@ -267,6 +285,58 @@ export class Runtime {
     }
   }
 
+  /** Imports every update that arrived for the document during this task, in one Loro call. */
+  #importQueued(docId: DocId): void {
+    const batch = this.#imports.get(docId) ?? []
+    this.#imports.delete(docId)
+    if (batch.length > 0) this.#importNow(docId, batch)
+  }
+
+  #importNow(docId: DocId, batch: readonly ImportCommand[]): void {
+    if (this.#stopped || !this.model.docs.has(docId)) return
+    const sources = new Set(batch.map((command) => command.from))
+    const [only] = sources.size === 1 ? sources : []
+    const from = only === undefined ? undefined : this.model.channels.get(only)?.peer?.peerId
+    const outcome = this.docs.importBatch(
+      docId,
+      batch.map((command) => command.data),
+      from,
+    )
+    if (outcome.relay) this.#relayBatch(docId, batch, outcome.relay, sources)
+    for (const [index, command] of batch.entries()) {
+      this.dispatch({
+        type: "doc/imported",
+        docId,
+        from: command.from,
+        applied: outcome.applied,
+        pending: outcome.pending,
+        invalid: outcome.invalid || outcome.invalidAt.has(index),
+      })
+    }
+  }
+
+  /**
+   * Passes on what a batch brought: channels that sent nothing in it get all of it at once; a
+   * channel that sent part of it gets the other parts meant for it, never its own bytes back.
+   */
+  #relayBatch(
+    docId: DocId,
+    batch: readonly ImportCommand[],
+    relay: Uint8Array,
+    sources: Set<ChannelId>,
+  ): void {
+    const targets = new Set(batch.flatMap((command) => command.relayTo))
+    const whole = [...targets].filter((id) => !sources.has(id))
+    if (whole.length > 0) this.#send(whole, { type: "doc-update", docId, data: relay })
+    for (const source of sources) {
+      if (!targets.has(source)) continue
+      for (const command of batch) {
+        if (command.from === source || !command.relayTo.includes(source)) continue
+        this.#send([source], { type: "doc-update", docId, data: command.data })
+      }
+    }
+  }
+
   #send(to: readonly ChannelId[], message: PeerMessage): void {
     for (const channelId of to) this.#channels.get(channelId)?.send(message)
   }
@@ -348,6 +418,8 @@ export class Runtime {
     })
   }
 }
+
+type ImportCommand = Extract<Command, { type: "import" }>
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
