@@ -101,6 +101,89 @@ describe("relay links", () => {
     expect(commands).toContainEqual({ type: "request-sync", to: ["l1", "l2"], docId: "d" })
   })
 
+  describe("a document this instance's storage lacks", () => {
+    const missing = {
+      type: "storage/loaded",
+      docId: "d",
+      found: false,
+      snapshotBytes: 0,
+      updateBytes: 0,
+      mergedUnsaved: false,
+    } as const
+    const asked = () => {
+      const [waiting] = update(
+        received("c1", { type: "sync-request", docId: "d", version: new Uint8Array([0]), id: 3 }),
+        relay(),
+      )
+      return update(missing, waiting)
+    }
+    const unavailableTo = (to: string) => (c: Command) =>
+      c.type === "send" && c.to.includes(to) && c.message.type === "doc-unavailable"
+
+    it("is asked of every link before the client hears anything", () => {
+      const [next, commands] = asked()
+      expect(commands).toContainEqual({ type: "request-sync", to: ["l1", "l2"], docId: "d" })
+      expect(commands.some(unavailableTo("c1"))).toBe(false)
+      expect(next.docs.get("d")?.status).toBe("loading")
+    })
+
+    it("is answered as soon as a link sent it; what another link sends later is passed on", () => {
+      const [first] = asked()
+      const response = {
+        type: "sync-response",
+        docId: "d",
+        version: new Uint8Array([1]),
+        data: bytes,
+      } as const
+      const [second, afterOne] = update(received("l1", response), first)
+      expect(afterOne).toContainEqual({
+        type: "answer-sync",
+        to: "c1",
+        docId: "d",
+        theirVersion: new Uint8Array([0]),
+        ref: 3,
+      })
+      const [, afterTwo] = update(received("l2", response), second)
+      expect(afterTwo).toContainEqual({
+        type: "import",
+        docId: "d",
+        data: bytes,
+        from: "l2",
+        relayTo: ["c1"],
+      })
+    })
+
+    it("is unavailable to the client only when no link has it", () => {
+      const [first] = asked()
+      const [second] = update(received("l1", { type: "doc-unavailable", docId: "d" }), first)
+      const [, commands] = update(received("l2", { type: "doc-unavailable", docId: "d" }), second)
+      expect(commands.some(unavailableTo("c1"))).toBe(true)
+    })
+
+    it("a second client asking meanwhile waits too", () => {
+      const [first] = asked()
+      const [second, meanwhile] = update(
+        received("c2", { type: "sync-request", docId: "d", version: new Uint8Array([0]) }),
+        first,
+      )
+      expect(meanwhile.some(unavailableTo("c2"))).toBe(false)
+      const [third] = update(received("l1", { type: "doc-unavailable", docId: "d" }), second)
+      const [, commands] = update(received("l2", { type: "doc-unavailable", docId: "d" }), third)
+      expect(commands.some(unavailableTo("c1"))).toBe(true)
+      expect(commands.some(unavailableTo("c2"))).toBe(true)
+    })
+
+    it("a link that goes away while awaited no longer holds the answer", () => {
+      const [first] = asked()
+      const [second] = update(received("l1", { type: "doc-unavailable", docId: "d" }), first)
+      const [, commands] = update(
+        { type: "conn/closed", channelId: "l2", clean: false, now: 0 } as Msg,
+        second,
+      )
+      expect(commands.some(unavailableTo("c1"))).toBe(true)
+    })
+  })
+
   it("a sync request from a link is answered without subscribing the link, and the document may leave memory", () => {
     const [next, commands] = update(
       received("l1", { type: "sync-request", docId: "d", version: new Uint8Array([0]), id: 7 }),

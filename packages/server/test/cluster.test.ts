@@ -1,6 +1,7 @@
 import { type RedisServerHandle, startRedisServer } from "@tandem/adapter-redis/testing"
-import type { DocHandle, Room } from "@tandem/repo"
+import { type DocHandle, MemoryStorage, type Room } from "@tandem/repo"
 import type { TandemServer } from "@tandem/server"
+import { LoroDoc } from "loro-crdt"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { eventually, instance, memberIds, presences } from "./cluster-helpers.js"
 import { type Client, connect } from "./helpers.js"
@@ -46,6 +47,28 @@ function client(server: TandemServer, peerId: string): Client {
 const text = (handle: DocHandle) => handle.doc.getText("t").toString()
 
 describe("a service of three relay instances", () => {
+  it("a document only one instance stores is served by every instance", async () => {
+    const kept = new LoroDoc()
+    kept.getText("t").insert(0, "stored on i1 only")
+    const storage = new MemoryStorage()
+    await storage.append("kept", kept.export({ mode: "snapshot" }))
+    const name = `cluster-${++service}`
+    const relays = [
+      await instance(redis.url, "i1", { service: name, storage }),
+      await instance(redis.url, "i2", { service: name, storage: new MemoryStorage() }),
+      await instance(redis.url, "i3", { service: name, storage: new MemoryStorage() }),
+    ]
+    servers.push(...relays)
+    await eventually("every instance to see the others", () =>
+      relays.every((server) => server.redis?.stats.instances === 3),
+    )
+    for (const [i, relay] of relays.entries()) {
+      const handle = client(relay, `reader-${i}`).repo.get("kept")
+      expect(await handle.whenReady()).toBe("ready")
+      expect(text(handle)).toBe("stored on i1 only")
+    }
+  })
+
   it("documents edited through different instances converge", async () => {
     const relays = await cluster(3)
     const handles = relays.map((relay, i) => client(relay, `c${i}`).repo.get("shared"))

@@ -66,15 +66,10 @@ export function storageLoaded(model: Model, msg: Msgs<"storage/loaded">): Step {
 
 /** Storage answered (or failed to): answer who asked meanwhile, then ask the peers. */
 function storageSettled(model: Model, doc: DocModel): Step {
-  const commands: Command[] = []
-  let next: DocModel = { ...doc, deferred: doc.deferred.clear() }
-  let base = putDoc(model, next)
-  for (const [channelId, request] of doc.deferred) {
-    const [answered, answer] = answerRequest(base, next, channelId, request.version, request.ref)
-    base = answered
-    next = base.docs.get(doc.id) ?? next
-    commands.push(...answer)
-  }
+  const waiting = askLinksBeforeAnswering(model, doc)
+  if (waiting) return waiting
+  const [base, commands] = answerDeferred(model, doc)
+  const next = base.docs.get(doc.id) ?? doc
   // Asked for something it does not have and does not keep for others: nothing to hold on to.
   if (!next.wanted && !next.hasContent && !model.self.relay) {
     return [{ ...base, docs: base.docs.remove(doc.id) }, [...commands, { type: "drop-doc", docId: doc.id }]]
@@ -85,6 +80,51 @@ function storageSettled(model: Model, doc: DocModel): Step {
   }
   const [requested, requests] = requestWhereMissing(base, next)
   return [requested, [...commands, ...requests]]
+}
+
+/** Answers the requests that waited for storage (or for the other instances). */
+function answerDeferred(model: Model, doc: DocModel): Step {
+  const commands: Command[] = []
+  let next: DocModel = { ...doc, deferred: doc.deferred.clear() }
+  let base = putDoc(model, next)
+  for (const [channelId, request] of doc.deferred) {
+    const [answered, answer] = answerRequest(base, next, channelId, request.version, request.ref)
+    base = answered
+    next = base.docs.get(doc.id) ?? next
+    commands.push(...answer)
+  }
+  return [base, commands]
+}
+
+/**
+ * Any instance of a relay service serves any document: one whose own storage lacks a document a
+ * client asks for asks the other instances, and holds the client's request until they answered,
+ * rather than calling the document unavailable.
+ */
+function askLinksBeforeAnswering(model: Model, doc: DocModel): Step | null {
+  if (doc.hasContent || !doc.deferred.keySeq().some((id) => !isRelayLink(model, id))) return null
+  const to = relayLinks(model).filter((id) => !doc.awaiting.has(id))
+  if (to.length === 0) return null
+  let base = model
+  for (const channelId of to) base = link(base, channelId, doc.id)
+  return finish(base, { ...doc, awaiting: doc.awaiting.union(to) }, [
+    { type: "request-sync", to, docId: doc.id },
+  ])
+}
+
+function waitsForLinks(model: Model, doc: DocModel): boolean {
+  return !doc.hasContent && doc.awaiting.some((id) => isRelayLink(model, id))
+}
+
+/** A link answered or went away: the held requests are answered once no link is awaited. */
+function answerOnceLinksAnswered(model: Model, doc: DocModel, commands: Command[]): Step {
+  const [finished, events] = finish(model, doc, commands)
+  const next = finished.docs.get(doc.id)
+  if (!next || next.deferred.size === 0 || next.storage === "reading" || waitsForLinks(finished, next)) {
+    return [finished, events]
+  }
+  const [answered, answers] = answerDeferred(finished, next)
+  return [answered, [...events, ...answers]]
 }
 
 export function storageFailed(model: Model, msg: Msgs<"storage/failed">): Step {
@@ -167,9 +207,15 @@ export function syncRequested(model: Model, from: ChannelId, msg: SyncRequest): 
     commands.push({ type: "emit", event: { type: "doc-created", docId: doc.id } })
     if (doc.storage === "reading") commands.push({ type: "load", docId: doc.id })
   }
-  if (doc.storage === "reading") {
+  if (doc.storage === "reading" || (waitsForLinks(model, doc) && !isRelayLink(model, from))) {
     doc = { ...doc, deferred: doc.deferred.set(from, { version: msg.version, ref: msg.id }) }
     return [link(putDoc(base, doc), from, doc.id), commands]
+  }
+  if (!doc.hasContent && !isRelayLink(model, from)) {
+    // The other instances may have it, even if they did not when asked before.
+    const holding = { ...doc, deferred: doc.deferred.set(from, { version: msg.version, ref: msg.id }) }
+    const asked = askLinksBeforeAnswering(link(base, from, doc.id), holding)
+    if (asked) return [asked[0], [...commands, ...asked[1]]]
   }
   base = putDoc(base, doc)
   const [answered, answer] = answerRequest(base, doc, from, msg.version, msg.id)
@@ -191,7 +237,7 @@ export function syncAnswered(model: Model, from: ChannelId, msg: SyncResponse): 
     { type: "import", docId: doc.id, data: msg.data, from, relayTo: relayTargets(model, next, from) },
     { type: "send-missing", to: from, docId: doc.id, theirVersion: msg.version },
   ]
-  return finish(relayLink ? model : link(model, from, doc.id), next, commands)
+  return answerOnceLinksAnswered(relayLink ? model : link(model, from, doc.id), next, commands)
 }
 
 export function docUnavailable(model: Model, from: ChannelId, docId: DocId): Step {
@@ -208,7 +254,7 @@ export function docUnavailable(model: Model, from: ChannelId, docId: DocId): Ste
   if (relay && doc.hasContent) {
     commands.push({ type: "send-missing", to: from, docId, theirVersion: null })
   }
-  return finish(relay ? link(model, from, docId) : model, next, commands)
+  return answerOnceLinksAnswered(relay ? link(model, from, docId) : model, next, commands)
 }
 
 export function updateReceived(model: Model, from: ChannelId, msg: DocUpdate): Step {
@@ -246,7 +292,8 @@ export function deleteReceived(model: Model, from: ChannelId, msg: DocDelete): S
 }
 
 /** A channel went away: it no longer syncs, is no longer awaited, and needs no answer. */
-export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable<DocId>): Step {
+export function channelGone(model: Model, channelId: ChannelId, ids: Iterable<DocId>): Step {
+  const docIds = [...ids]
   let docs = model.docs
   const commands: Command[] = []
   for (const docId of docIds) {
@@ -262,7 +309,15 @@ export function channelGone(model: Model, channelId: ChannelId, docIds: Iterable
     }
     docs = docs.set(docId, scheduleEviction(model, gone, commands))
   }
-  const [settled, events] = settleAll({ ...model, docs }, docIds)
+  let [settled, events] = settleAll({ ...model, docs }, docIds)
+  // A link that went away will not answer: requests held for it are answered with what is here.
+  for (const docId of docIds) {
+    const doc = settled.docs.get(docId)
+    if (!doc || doc.deferred.size === 0) continue
+    const [answered, answers] = answerOnceLinksAnswered(settled, doc, [])
+    settled = answered
+    events = [...events, ...answers]
+  }
   return [settled, [...commands, ...events]]
 }
 

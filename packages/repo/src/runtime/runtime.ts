@@ -165,6 +165,8 @@ export class Runtime {
       }
       case "answer-sync": {
         const { docId, ref } = command
+        // The answer must hold every update imported before it was asked for.
+        this.#importQueued(docId)
         const answer = this.docs.answer(docId, command.theirVersion)
         if (!answer) return this.#invalid(command.to, `bad version vector for ${docId}`, ref)
         const reply = ref === undefined ? answer : { ...answer, ref }
