@@ -24,6 +24,8 @@ export const SINGLE: Topology = { key: "single", name: "1 instance", instances: 
 
 export interface RoundOptions {
   durationMs: number
+  /** Clients (default WORKLOAD.clients), in rooms of WORKLOAD.perRoom. */
+  clients?: number
   /** Run the relays under --cpu-prof into this directory. */
   profileDir?: string
 }
@@ -52,7 +54,7 @@ export async function runRound(
       ...(options.profileDir && { profileDir: options.profileDir }),
     })
     await everyInstanceLinked(session, topology.instances)
-    const specs = await clientsOf(session)
+    const specs = await clientsOf(session, options.clients ?? WORKLOAD.clients)
     await session.connect(specs, { batch: 100, timeoutMs: 180_000 })
     await sleep(2_000)
 
@@ -91,11 +93,11 @@ async function everyInstanceLinked(session: Session, instances: number): Promise
   }
 }
 
-async function clientsOf(session: Session): Promise<ClientSpec[]> {
-  const { clients, perRoom, chars } = WORKLOAD
+async function clientsOf(session: Session, clients: number): Promise<ClientSpec[]> {
+  const { perRoom, chars } = WORKLOAD
   const rooms = Array.from({ length: Math.ceil(clients / perRoom) }, (_, r) => `room-${r}`)
   // Stored on every instance: one that lacks a document answers a client `doc-unavailable` before
-  // it asks the other instances (see BENCHMARKS.md), so each holds the same history from the start.
+  // it asks the other instances (noted in BENCHMARKS.md), so each holds the same history from the start.
   const ids = await session.prepare(rooms.map((name) => ({ name, chars, hot: false })))
   return Array.from({ length: clients }, (_, i) => {
     const id = i + 1
@@ -126,6 +128,7 @@ function valuesOf(out: RunOutcome, redis: RedisCounters | null, durationMs: numb
     delivered: (100 * delivered) / Math.max(1, sent * (WORKLOAD.perRoom - 1)),
     serverEld: Math.max(...out.servers.map((server) => server.end.eld.p99)),
     loadgenCpu: (100 * out.loadgenCpu) / wallUs,
+    loadgenEld: out.loadgenEldP99,
     clientErrors: out.failures.length,
   }
   if (cross.total > 0) values.crossShare = (100 * cross.total) / delivered

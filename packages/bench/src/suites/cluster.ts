@@ -13,8 +13,10 @@ import { writeSection } from "../sections.js"
 
 /**
  * Issue 7's benchmark: 500 clients over three relay instances on one Redis, beside the same
- * clients on one instance. Options:
+ * clients on one instance. It rewrites its section of BENCHMARKS.md; notes on what a profile
+ * showed live after the section's end marker, written by hand, and are kept. Options:
  *   --rounds=N      rounds of each topology (default 2, --quick 1)
+ *   --clients=N     this many clients instead of 500 (BENCHMARKS.md is left alone)
  *   --profile=DIR   run the relays under --cpu-prof into DIR and print where their time went
  *                   (BENCHMARKS.md is left alone)
  */
@@ -23,6 +25,7 @@ export async function runClusterSuite({ quick, log, machine, target }: SuiteOpti
   const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.split("=")[1]
   const rounds = Number(option("rounds") ?? (quick ? 1 : 2))
   const profileDir = option("profile")
+  const clients = option("clients")
   const durationMs = quick ? 8_000 : 15_000
   const started = performance.now()
   const scripts = await compileChildren()
@@ -39,7 +42,11 @@ export async function runClusterSuite({ quick, log, machine, target }: SuiteOpti
       const roundStarted = performance.now()
       const dir = profileDir ? join(profileDir, `${topology.key}-${r + 1}`) : undefined
       try {
-        const values = await runRound(topology, scripts, { durationMs, ...(dir && { profileDir: dir }) })
+        const values = await runRound(topology, scripts, {
+          durationMs,
+          ...(dir && { profileDir: dir }),
+          ...(clients && { clients: Number(clients) }),
+        })
         results.rounds[topology.key].push(values)
         const cross = topology.redis
           ? `cross-instance p50 ${format(values.crossP50)} ms, p99 ${format(values.crossP99)} ms, `
@@ -59,8 +66,8 @@ export async function runClusterSuite({ quick, log, machine, target }: SuiteOpti
   const seconds = (performance.now() - started) / 1000
   log("")
   printClusterTable(results, log)
-  if (profileDir) {
-    log(`\nfinished in ${seconds.toFixed(0)} s (profiled: ${target} left alone)`)
+  if (profileDir || clients) {
+    log(`\nfinished in ${seconds.toFixed(0)} s (a partial run: ${target} left alone)`)
     return
   }
   const section = clusterSection(results, {
@@ -71,7 +78,6 @@ export async function runClusterSuite({ quick, log, machine, target }: SuiteOpti
     durationMs,
     loadgens: LOADGENS,
     redisVersion: redisVersion(),
-    findings: [],
   })
   writeSection(target, "cluster", section)
   log(`\nwrote ${target} in ${seconds.toFixed(0)} s`)
