@@ -1,3 +1,6 @@
+import { readFileSync, realpathSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { type Machine, machineLine } from "../machine.js"
 import { format } from "../net/matrix.js"
 import type { Values } from "../net/scenarios.js"
@@ -116,6 +119,18 @@ function commandMix(rounds: readonly Values[]): string {
     : "—"
 }
 
+/** A dependency of the Redis adapter, a workspace package with its own node_modules. */
+function adapterDependencyVersion(name: string): string {
+  try {
+    const bench = join(dirname(fileURLToPath(import.meta.url)), "../..")
+    const adapter = realpathSync(join(bench, "node_modules/@tandem/adapter-redis"))
+    const pkg = JSON.parse(readFileSync(join(adapter, "node_modules", name, "package.json"), "utf8"))
+    return (pkg as { version?: string }).version ?? "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
 export interface ClusterReportContext {
   machine: Machine
   date: Date
@@ -134,7 +149,7 @@ export function clusterSection(results: ClusterResults, context: ClusterReportCo
     ([key, error]) => `* ${key === "cluster" ? CLUSTER.name : SINGLE.name}: failed: ${error}`,
   )
   const versions = ["@tandem/server", "@tandem/adapter-redis", "@tandem/adapter-websocket", "ioredis"]
-    .map((name) => `${name} ${versionOf(name, name === "ioredis" ? "@tandem/adapter-redis" : undefined)}`)
+    .map((name) => `${name} ${name === "ioredis" ? adapterDependencyVersion(name) : versionOf(name)}`)
     .join(" · ")
   return [
     sectionStart("cluster"),
@@ -144,7 +159,7 @@ export function clusterSection(results: ClusterResults, context: ClusterReportCo
     `Versions: ${versions} · ${context.redisVersion}.`,
     `Rounds (${CLUSTER.name} / ${SINGLE.name}): ${results.rounds.cluster.length}/${results.rounds.single.length}, ${context.durationMs / 1000} s windows; the run took ${Math.round(context.seconds)} s. \`pnpm bench cluster\` regenerates this section.`,
     "",
-    `${clients} clients in ${clients / perRoom} rooms of ${perRoom}; every client has presence at ${presenceHz} Hz and appends to its room's document (${chars} characters to start) at ${editHz} Hz. With Redis, client *n* connects to instance *n* mod 3, so each room has members on all three instances (4, 3 and 3) and 73% of deliveries cross instances.`,
+    `${clients} clients in ${clients / perRoom} rooms of ${perRoom}; every client has presence at ${presenceHz} Hz and appends to its room's document (${chars} characters to start) at ${editHz} Hz. With Redis, client *n* (from 1) connects to instance (*n* − 1) mod 3, so each room has members on all three instances (4, 3 and 3) and 73% of deliveries cross instances.`,
     "",
     `| ${HEADER.join(" | ")} |`,
     "| --- | ---: | ---: | ---: | --- |",
