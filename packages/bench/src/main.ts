@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url"
 import { describeMachine, type Machine, machineLine } from "./machine.js"
+import { runClusterSuite } from "./suites/cluster.js"
 import { runCoreSuite } from "./suites/core.js"
 import { runNetSuite } from "./suites/net.js"
 import { runRoomsSuite } from "./suites/rooms.js"
@@ -20,6 +21,7 @@ const suites: Record<string, (options: SuiteOptions) => Promise<void>> = {
   rooms: runRoomsSuite,
   storage: runStorageSuite,
   net: runNetSuite,
+  cluster: runClusterSuite,
 }
 
 const args = process.argv.slice(2)

@@ -16,6 +16,11 @@ export interface SessionOptions {
   profileDir?: string
   /** Profile the load generators too (into `loadgens/` under `profileDir`). */
   profileLoadgens?: boolean
+  /**
+   * Several server processes (instances of one service), each given these extra arguments
+   * (`--redis=URL --instance=ID`); default one server with none.
+   */
+  servers?: readonly (readonly string[])[]
 }
 
 /** What the server did over a measured window. */
@@ -28,9 +33,14 @@ export interface ServerWindow {
 }
 
 export interface RunOutcome {
+  /** The first server's window (the only one, unless the session has several). */
   server: ServerWindow
+  servers: ServerWindow[]
   presence: Histogram
   edits: Histogram
+  /** Deliveries from a sender on another server than the receiver (sessions of several servers). */
+  crossPresence: Histogram
+  crossEdits: Histogram
   presenceSent: number
   editsSent: number
   presenceDelivered: number
@@ -43,21 +53,31 @@ export interface RunOutcome {
 }
 
 /**
- * One round of one system: its server in a child process of its own, and LOADGENS load
- * generators, each in a child process, running that system's clients.
+ * One round of one system: its server in a child process of its own (or several instances, each in
+ * its own), and LOADGENS load generators, each in a child process, running that system's clients.
  */
 export class Session {
   private constructor(
     readonly system: NetSystem,
-    readonly server: Child,
+    readonly servers: Child[],
     readonly loadgens: Child[],
-    readonly url: string,
+    /** What clients connect to, per server. */
+    readonly urls: string[],
     /** Where profiles go, when profiling. */
     readonly profileDir: string | undefined,
   ) {}
 
   get profiling(): boolean {
     return this.profileDir !== undefined
+  }
+
+  /** The first server: the one documents are prepared on and stats are asked of. */
+  get server(): Child {
+    return this.servers[0] as Child
+  }
+
+  get url(): string {
+    return this.urls[0] as string
   }
 
   static async open(
@@ -67,7 +87,16 @@ export class Session {
   ): Promise<Session> {
     const execArgv = ["--expose-gc"]
     if (options.profileDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${options.profileDir}`)
-    const server = new Child(`${system.name} server`, scripts.server, [system.key], execArgv)
+    const serverArgs = options.servers ?? [[]]
+    const servers = serverArgs.map(
+      (args, i) =>
+        new Child(
+          `${system.name} server${serverArgs.length > 1 ? ` ${i + 1}` : ""}`,
+          scripts.server,
+          [system.key, ...args],
+          execArgv,
+        ),
+    )
     const loadgens = Array.from(
       { length: LOADGENS },
       (_, i) =>
@@ -81,22 +110,34 @@ export class Session {
         ),
     )
     try {
-      const [ready] = (await Promise.all([server.ready, ...loadgens.map((child) => child.ready)])) as [
-        { port: number },
-      ]
-      return new Session(system, server, loadgens, system.url(ready.port), options.profileDir)
+      const ready = (await Promise.all(servers.map((child) => child.ready))) as { port: number }[]
+      await Promise.all(loadgens.map((child) => child.ready))
+      const urls = ready.map(({ port }) => system.url(port))
+      return new Session(system, servers, loadgens, urls, options.profileDir)
     } catch (error) {
-      await Promise.all([server.kill(), ...loadgens.map((child) => child.kill())])
+      await Promise.all([...servers, ...loadgens].map((child) => child.kill()))
       throw error
     }
   }
 
-  prepare(docs: readonly DocRequest[], timeoutMs = 300_000): Promise<Record<string, string>> {
-    return this.server.request("prepare", docs, timeoutMs)
+  /**
+   * Stores the documents on every server (instances of one service each keep their own store,
+   * with the same content); returns the ids the first one gave.
+   */
+  async prepare(docs: readonly DocRequest[], timeoutMs = 300_000): Promise<Record<string, string>> {
+    const ids = await Promise.all(
+      this.servers.map((child) => child.request<Record<string, string>>("prepare", docs, timeoutMs)),
+    )
+    return ids[0] as Record<string, string>
   }
 
   stats(): Promise<ServerStats> {
     return this.server.request("stats")
+  }
+
+  /** The instances each server sees in its service, itself included (1 without Redis). */
+  instances(): Promise<number[]> {
+    return Promise.all(this.servers.map((child) => child.request<number>("instances")))
   }
 
   /** Event-loop delay and peak RSS count from now on. */
@@ -152,6 +193,10 @@ export class Session {
     warmupMs: number
     durationMs: number
     drainMs: number
+    /** Clients are spread over the servers by id (see `instanceOf`): record cross-server deliveries. */
+    crossServer?: boolean
+    /** Called beside the servers' own readings when the window opens and when it closes. */
+    atEdge?: (edge: "start" | "end") => Promise<void>
     /** Called every `everyMs` during the window (the soak's samples). */
     sample?: { everyMs: number; fn: (elapsedMs: number) => Promise<void> }
   }): Promise<RunOutcome> {
@@ -166,6 +211,7 @@ export class Session {
       windowStart,
       windowEnd,
       drainMs: options.drainMs,
+      ...(options.crossServer && { instances: this.servers.length }),
     }
     // A generator behind by minutes still reports: its latencies say how far behind it was.
     const timeout = windowEnd - now() + options.drainMs + 180_000
@@ -173,7 +219,10 @@ export class Session {
     // A failing generator must not leave the window's timers waiting: surface it at the end.
     results.catch(() => {})
     await sleepUntil(windowStart)
-    const start = await this.reset()
+    const [starts] = await Promise.all([
+      Promise.all(this.servers.map((child) => child.request<ServerStats>("reset"))),
+      options.atEdge?.("start"),
+    ])
     if (options.sample) {
       const { everyMs, fn } = options.sample
       for (let next = windowStart + everyMs; next < windowEnd - 1; next += everyMs) {
@@ -182,13 +231,23 @@ export class Session {
       }
     }
     await sleepUntil(windowEnd)
-    const end = await this.stats()
+    const [ends] = await Promise.all([
+      Promise.all(this.servers.map((child) => child.request<ServerStats>("stats"))),
+      options.atEdge?.("end"),
+    ])
     const wallMs = now() - windowStart
     const outcomes = await results
+    const servers = ends.map((end, i): ServerWindow => {
+      const start = starts[i] as ServerStats
+      return { cpu: end.cpu - start.cpu, wallMs, start, end }
+    })
     return {
-      server: { cpu: end.cpu - start.cpu, wallMs, start, end },
+      server: servers[0] as ServerWindow,
+      servers,
       presence: Histogram.from(outcomes.map((o) => o.presence)),
       edits: Histogram.from(outcomes.map((o) => o.edits)),
+      crossPresence: Histogram.from(outcomes.map((o) => o.crossPresence)),
+      crossEdits: Histogram.from(outcomes.map((o) => o.crossEdits)),
       presenceSent: sum(outcomes.map((o) => o.presenceSent)),
       editsSent: sum(outcomes.map((o) => o.editsSent)),
       presenceDelivered: sum(outcomes.map((o) => o.presenceDelivered)),
@@ -199,14 +258,18 @@ export class Session {
     }
   }
 
-  /** Ends the round: the server first (cleanly when profiling, so its profile is written). */
+  /** Ends the round: the servers first (cleanly when profiling, so their profiles are written). */
   async close(): Promise<void> {
-    if (this.profiling && this.server.alive) {
-      await this.server.request("exit", {}, 10_000).catch(() => {})
-      await this.server.stop(30_000)
-    } else {
-      await this.server.kill()
-    }
+    await Promise.all(
+      this.servers.map(async (server) => {
+        if (this.profiling && server.alive) {
+          await server.request("exit", {}, 10_000).catch(() => {})
+          await server.stop(30_000)
+        } else {
+          await server.kill()
+        }
+      }),
+    )
     await Promise.all(
       this.loadgens.map(async (child) => {
         if (!this.profiling || !child.alive) return child.kill()

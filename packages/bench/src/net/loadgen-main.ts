@@ -3,6 +3,7 @@ import type { ClientDriver, ClientSpec, NetClient } from "./clients/client.js"
 import { now, sleep, sleepUntil } from "./clock.js"
 import { editStamp, type PresenceValue, parseStamps } from "./content.js"
 import { Histogram, type HistogramData } from "./histogram.js"
+import { instanceOf } from "./instance-of.js"
 import { serve } from "./ipc.js"
 
 /**
@@ -37,11 +38,19 @@ export interface RunArgs {
   windowEnd: number
   /** How long after the end deliveries are still waited for. */
   drainMs: number
+  /**
+   * Clients are spread over this many server instances, client `id` on instance
+   * `instanceOf(id, instances)`: deliveries between instances are also recorded on their own.
+   */
+  instances?: number
 }
 
 export interface RunResult {
   presence: HistogramData
   edits: HistogramData
+  /** The deliveries whose sender is on another instance than the receiver (with `instances`). */
+  crossPresence: HistogramData
+  crossEdits: HistogramData
   /** Updates sent within the window by this process's clients. */
   presenceSent: number
   editsSent: number
@@ -86,9 +95,16 @@ let window: {
   end: number
   presence: Histogram
   edits: Histogram
+  crossPresence: Histogram
+  crossEdits: Histogram
+  instances: number
   presenceDelivered: number
   editsDelivered: number
 } | null = null
+
+function crosses(sender: number, receiver: number, instances: number): boolean {
+  return instances > 1 && instanceOf(sender, instances) !== instanceOf(receiver, instances)
+}
 
 function onPresence(self: Live, value: PresenceValue): void {
   const at = now()
@@ -98,6 +114,7 @@ function onPresence(self: Live, value: PresenceValue): void {
   self.presenceSeen.set(value.s, value.n)
   if (window && value.t >= window.start && value.t < window.end) {
     window.presence.record(at - value.t)
+    if (crosses(value.s, self.spec.id, window.instances)) window.crossPresence.record(at - value.t)
     window.presenceDelivered++
   }
 }
@@ -111,6 +128,7 @@ function onInserted(self: Live, text: string): void {
     self.editsSeen.set(stamp.sender, stamp.seq)
     if (window && stamp.at >= window.start && stamp.at < window.end) {
       window.edits.record(at - stamp.at)
+      if (crosses(stamp.sender, self.spec.id, window.instances)) window.crossEdits.record(at - stamp.at)
       window.editsDelivered++
     }
   }
@@ -133,7 +151,7 @@ async function connect({ url, specs, batch, timeoutMs }: ConnectArgs): Promise<C
         presenceSeen: new Map(),
         editsSeen: new Map(),
       }
-      entry.client = driver.connect(url, spec, {
+      entry.client = driver.connect(spec.url ?? url, spec, {
         presence: (value) => onPresence(entry, value),
         inserted: (text) => onInserted(entry, text),
       })
@@ -168,6 +186,9 @@ async function run(args: RunArgs): Promise<RunResult> {
     end: windowEnd,
     presence: new Histogram(),
     edits: new Histogram(),
+    crossPresence: new Histogram(),
+    crossEdits: new Histogram(),
+    instances: args.instances ?? 1,
     presenceDelivered: 0,
     editsDelivered: 0,
   }
@@ -219,6 +240,8 @@ async function run(args: RunArgs): Promise<RunResult> {
   return {
     presence: w.presence.toData(),
     edits: w.edits.toData(),
+    crossPresence: w.crossPresence.toData(),
+    crossEdits: w.crossEdits.toData(),
     presenceSent,
     editsSent,
     presenceDelivered: w.presenceDelivered,

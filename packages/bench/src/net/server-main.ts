@@ -4,11 +4,12 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import { writeHeapSnapshot } from "node:v8"
 import { sleep } from "./clock.js"
 import { serve } from "./ipc.js"
-import type { DocRequest, StartServer } from "./servers/server.js"
+import type { DocRequest, ServerOptions, StartServer } from "./servers/server.js"
 
 /**
- * A server under test, alone in its process: `node server-main.js <system>`. It listens on a free
- * loopback port and reports its own CPU time, memory, event-loop delay and handles on request.
+ * A server under test, alone in its process: `node server-main.js <system> [--redis=URL
+ * --instance=ID]`. It listens on a free loopback port and reports its own CPU time, memory,
+ * event-loop delay and handles on request.
  */
 export interface ServerStats {
   /** User + system CPU time since the process started, µs. */
@@ -23,8 +24,16 @@ export interface ServerStats {
 }
 
 const system = process.argv[2] ?? ""
+const flag = (name: string) =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+const redis = flag("redis")
+const instanceId = flag("instance")
+const options: ServerOptions = {
+  ...(redis !== undefined && { redis }),
+  ...(instanceId !== undefined && { instanceId }),
+}
 const { start } = (await import(`./servers/${system}.js`)) as { start: StartServer }
-const server = await start()
+const server = await start(options)
 const eld = monitorEventLoopDelay({ resolution: 5 })
 eld.enable()
 const gc = (globalThis as { gc?: () => void }).gc
@@ -58,6 +67,7 @@ serve(
   {
     prepare: (docs: DocRequest[]) => server.prepare(docs),
     stats,
+    instances: () => server.instances?.() ?? 1,
     /** Starts a measurement: event-loop delay and peak RSS count from here. */
     reset: () => {
       eld.reset()

@@ -4,6 +4,8 @@ import type { PresenceValue } from "../content.js"
 export interface ClientSpec {
   /** Client index, unique in the run: the sender id stamped into what it sends. */
   id: number
+  /** The server this client connects to, when not the session's one (a cluster of instances). */
+  url?: string
   /** The room this client is in. */
   room: string
   /**

@@ -12,6 +12,15 @@ export interface ServerUnderTest {
   port: number
   /** Stores the documents (and loads the hot ones); returns the id clients open for each name. */
   prepare(docs: readonly DocRequest[]): Promise<Record<string, string>>
+  /** Instances this one sees in its service, itself included (servers started with `redis`). */
+  instances?(): number
 }
 
-export type StartServer = () => Promise<ServerUnderTest>
+/** How the server-main process was asked to run its server (`--redis=URL --instance=ID`). */
+export interface ServerOptions {
+  /** Join the other instances on this Redis as one service (Tandem only). */
+  redis?: string
+  instanceId?: string
+}
+
+export type StartServer = (options: ServerOptions) => Promise<ServerUnderTest>
