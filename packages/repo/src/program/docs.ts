@@ -104,12 +104,7 @@ function answerDeferred(model: Model, doc: DocModel): Step {
 function askLinksBeforeAnswering(model: Model, doc: DocModel): Step | null {
   if (doc.hasContent || !doc.deferred.keySeq().some((id) => !isRelayLink(model, id))) return null
   const to = relayLinks(model).filter((id) => !doc.awaiting.has(id))
-  if (to.length === 0) return null
-  let base = model
-  for (const channelId of to) base = link(base, channelId, doc.id)
-  return finish(base, { ...doc, awaiting: doc.awaiting.union(to) }, [
-    { type: "request-sync", to, docId: doc.id },
-  ])
+  return to.length > 0 ? requestFrom(model, doc, to) : null
 }
 
 function waitsForLinks(model: Model, doc: DocModel): boolean {
@@ -370,15 +365,17 @@ function requestWhereMissing(model: Model, doc: DocModel): Step {
     if (doc.synced.has(channel.id) || doc.awaiting.has(channel.id)) continue
     to.push(channel.id)
   }
-  let next = doc
+  return requestFrom(model, doc, to)
+}
+
+/** Asks these channels for the document and awaits their answers. */
+function requestFrom(model: Model, doc: DocModel, to: ChannelId[]): Step {
+  if (to.length === 0) return finish(model, doc, [])
   let base = model
-  const commands: Command[] = []
-  if (to.length > 0) {
-    next = { ...doc, awaiting: doc.awaiting.union(to) }
-    for (const channelId of to) base = link(base, channelId, doc.id)
-    commands.push({ type: "request-sync", to, docId: doc.id })
-  }
-  return finish(base, next, commands)
+  for (const channelId of to) base = link(base, channelId, doc.id)
+  return finish(base, { ...doc, awaiting: doc.awaiting.union(to) }, [
+    { type: "request-sync", to, docId: doc.id },
+  ])
 }
 
 function purge(model: Model, docId: DocId, from: ChannelId | null): Step {
@@ -428,11 +425,7 @@ function linkUpdateReceived(model: Model, from: ChannelId, msg: DocUpdate, doc: 
 function askRelayLinks(model: Model, doc: DocModel): Step {
   const servesClient = doc.synced.some((id) => !isRelayLink(model, id))
   const to = servesClient ? relayLinks(model).filter((id) => !doc.awaiting.has(id)) : []
-  if (to.length === 0) return finish(model, doc, [])
-  let base = model
-  for (const channelId of to) base = link(base, channelId, doc.id)
-  const next = { ...doc, awaiting: doc.awaiting.union(to) }
-  return finish(base, next, [{ type: "request-sync", to, docId: doc.id }])
+  return requestFrom(model, doc, to)
 }
 
 function unavailable(to: ChannelId, docId: DocId, ref: number | undefined): Command {

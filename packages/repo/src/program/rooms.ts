@@ -201,16 +201,7 @@ function sendBroadcasts(
 function relayAnnouncementReceived(model: Model, room: RoomModel, from: ChannelId, msg: RoomBroadcast): Step {
   const out: Command[] = []
   if (room.local) {
-    out.push({
-      type: "emit",
-      event: {
-        type: "room-broadcast",
-        roomId: room.id,
-        from: msg.from,
-        event: msg.event,
-        payload: msg.payload,
-      },
-    })
+    out.push(broadcastEvent(room.id, msg))
   }
   const targets = forwardTargets(model, room, from)
   if (targets.length > 0) out.push({ type: "send", to: targets, message: msg })
@@ -528,16 +519,7 @@ function broadcastReceived(model: Model, from: ChannelId, msg: RoomBroadcast): S
   const out: Command[] = []
   let delivered = 0
   if (room.local) {
-    out.push({
-      type: "emit",
-      event: {
-        type: "room-broadcast",
-        roomId: room.id,
-        from: msg.from,
-        event: msg.event,
-        payload: msg.payload,
-      },
-    })
+    out.push(broadcastEvent(room.id, msg))
     delivered++
   }
   const targets = forwardTargets(model, room, from)
@@ -993,6 +975,13 @@ function leaveMessage(to: ChannelId[], roomId: RoomId, member: MemberModel): Com
     type: "send",
     to,
     message: { type: "room-leave", roomId, peerId: member.peerId, session: member.session, seq: member.seq },
+  }
+}
+
+function broadcastEvent(roomId: RoomId, msg: RoomBroadcast): Command {
+  return {
+    type: "emit",
+    event: { type: "room-broadcast", roomId, from: msg.from, event: msg.event, payload: msg.payload },
   }
 }
 
