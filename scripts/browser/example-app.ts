@@ -1,9 +1,13 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { createServer } from "@tandem/server"
 import { FsStorage } from "@tandem/storage-fs"
+import type { Browser, BrowserContext, Page } from "playwright-core"
 import { build } from "vite"
+import { afterAll, afterEach, beforeAll } from "vitest"
+import { launchChromium } from "./chromium.js"
 import { type StaticServer, serveDirectory } from "./static-server.js"
 
 /**
@@ -69,6 +73,58 @@ export async function startTestRelay(): Promise<TestRelay> {
       await server?.close()
       server = null
       await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** What a browser test of an example runs against: set up once per test file by `testExample`. */
+export interface ExampleUnderTest {
+  /** The built example, served over HTTP. */
+  readonly app: StaticServer
+  readonly relay: TestRelay
+  /** A browser profile of its own (its own storage, as another device), closed after the test. */
+  newContext(viewport: { width: number; height: number }): Promise<BrowserContext>
+  /** Saves a screenshot of the page as `test-artifacts/<name>.png`. */
+  screenshot(page: Page, name: string): Promise<void>
+}
+
+const artifacts = fileURLToPath(new URL("../../test-artifacts/", import.meta.url))
+
+/** Builds the example at `root`, starts a relay and chromium, and stops them after the file's tests. */
+export function testExample(root: string): ExampleUnderTest {
+  let app: StaticServer | undefined
+  let relay: TestRelay | undefined
+  let browser: Browser | undefined
+  const cleanups: (() => Promise<unknown>)[] = []
+  beforeAll(async () => {
+    ;[app, relay, browser] = await Promise.all([serveBuiltExample(root), startTestRelay(), launchChromium()])
+  }, 60_000)
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([app?.close(), relay?.dispose()])
+  })
+  const started = <T>(part: T | undefined): T => {
+    if (part === undefined) throw new Error("the example is not started yet (use it inside a test)")
+    return part
+  }
+  return {
+    get app() {
+      return started(app)
+    },
+    get relay() {
+      return started(relay)
+    },
+    async newContext(viewport) {
+      const context = await started(browser).newContext({ viewport })
+      cleanups.push(() => context.close())
+      return context
+    },
+    async screenshot(page, name) {
+      await mkdir(artifacts, { recursive: true })
+      await page.screenshot({ path: `${artifacts}${name}.png` })
     },
   }
 }

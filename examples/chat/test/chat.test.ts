@@ -1,38 +1,13 @@
-import { mkdir } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
-import type { Browser, BrowserContext, Page } from "playwright-core"
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest"
-import { launchChromium } from "../../../scripts/browser/chromium.js"
-import { serveBuiltExample, startTestRelay, type TestRelay } from "../../../scripts/browser/example-app.js"
-import type { StaticServer } from "../../../scripts/browser/static-server.js"
+import type { BrowserContext, Page } from "playwright-core"
+import { expect, it } from "vitest"
+import { testExample } from "../../../scripts/browser/example-app.js"
 
-const artifacts = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url))
-let app: StaticServer
-let relay: TestRelay
-let browser: Browser
-const cleanups: (() => Promise<unknown>)[] = []
-
-beforeAll(async () => {
-  ;[app, relay, browser] = await Promise.all([
-    serveBuiltExample(fileURLToPath(new URL("..", import.meta.url))),
-    startTestRelay(),
-    launchChromium(),
-  ])
-}, 60_000)
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await Promise.all([app?.close(), relay?.dispose()])
-})
+const example = testExample(fileURLToPath(new URL("..", import.meta.url)))
 
 /** One person's browser: its tabs share localStorage and IndexedDB. */
 async function person(): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 960, height: 540 } })
-  cleanups.push(() => context.close())
+  const context = await example.newContext({ width: 960, height: 540 })
   return context
 }
 
@@ -41,7 +16,7 @@ async function openChat(context: BrowserContext, user: string, channel = "genera
   page.on("pageerror", (error) => console.error(`${user}'s page:`, error))
   const name = user[0]?.toUpperCase() + user.slice(1)
   await page.goto(
-    `${app.url}/?relay=${encodeURIComponent(relay.url)}&user=${user}&name=${name}&channel=${channel}`,
+    `${example.app.url}/?relay=${encodeURIComponent(example.relay.url)}&user=${user}&name=${name}&channel=${channel}`,
   )
   await page.locator(".composer input").waitFor()
   return page
@@ -86,8 +61,7 @@ it("members grouped by user across tabs, typing through broadcast, messages in a
   await grace.locator("[data-channel=general]").click()
   await grace.locator(".composer input").pressSequentially("are you")
   await expect.poll(() => typing(ada)).toBe("Grace is typing…")
-  await mkdir(artifacts, { recursive: true })
-  await ada.screenshot({ path: `${artifacts}chat.png` })
+  await example.screenshot(ada, "chat")
 
   // Reading #random in one tab clears the marker in the other tab of the same user.
   await ada.locator("[data-channel=random]").click()

@@ -1,40 +1,17 @@
-import { mkdir } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
-import type { Browser, Page } from "playwright-core"
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest"
-import { launchChromium } from "../../../scripts/browser/chromium.js"
-import { serveBuiltExample, startTestRelay, type TestRelay } from "../../../scripts/browser/example-app.js"
-import type { StaticServer } from "../../../scripts/browser/static-server.js"
+import type { Page } from "playwright-core"
+import { expect, it } from "vitest"
+import { testExample } from "../../../scripts/browser/example-app.js"
 
-const artifacts = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url))
-let app: StaticServer
-let relay: TestRelay
-let browser: Browser
-const cleanups: (() => Promise<unknown>)[] = []
-
-beforeAll(async () => {
-  ;[app, relay, browser] = await Promise.all([
-    serveBuiltExample(fileURLToPath(new URL("..", import.meta.url))),
-    startTestRelay(),
-    launchChromium(),
-  ])
-}, 60_000)
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await Promise.all([app?.close(), relay?.dispose()])
-})
+const example = testExample(fileURLToPath(new URL("..", import.meta.url)))
 
 /** A tab in a browser profile of its own (its own IndexedDB), as on another device. */
 async function openEditor(name: string, doc: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 900, height: 560 } })
-  cleanups.push(() => context.close())
+  const context = await example.newContext({ width: 900, height: 560 })
   const page = await context.newPage()
-  await page.goto(`${app.url}/?relay=${encodeURIComponent(relay.url)}&doc=${doc}&name=${name}`)
+  await page.goto(
+    `${example.app.url}/?relay=${encodeURIComponent(example.relay.url)}&doc=${doc}&name=${name}`,
+  )
   await page.locator("textarea").waitFor()
   return page
 }
@@ -97,8 +74,7 @@ it("two pages edit the same document and see each other's text, cursors and sele
   ).toBe("Grace")
 
   await expect.poll(() => saved(ada)).toBe("saved")
-  await mkdir(artifacts, { recursive: true })
-  await ada.screenshot({ path: `${artifacts}editor.png` })
+  await example.screenshot(ada, "editor")
 })
 
 it("a page offline (relay stopped) edits and reloads; when the relay returns both converge with nothing lost", async () => {
@@ -108,7 +84,7 @@ it("a page offline (relay stopped) edits and reloads; when the relay returns bot
   await expect.poll(() => value(grace)).toBe("Shared line.")
   await expect.poll(() => saved(ada)).toBe("saved")
 
-  await relay.stop()
+  await example.relay.stop()
   await expect.poll(() => connection(ada)).not.toBe("open")
   await expect.poll(() => connection(grace)).not.toBe("open")
   await typeAtEnd(ada, " Ada offline.")
@@ -121,7 +97,7 @@ it("a page offline (relay stopped) edits and reloads; when the relay returns bot
   expect(await value(ada)).toBe("Shared line. Ada offline.")
   expect(await connection(ada)).not.toBe("open")
 
-  await relay.restart()
+  await example.relay.restart()
   await expect.poll(() => connection(ada), { timeout: 15_000 }).toBe("open")
   await expect.poll(() => connection(grace), { timeout: 15_000 }).toBe("open")
   await expect.poll(() => value(ada)).toMatch(/Ada offline\./)
