@@ -1,12 +1,12 @@
 import { createServer as createHttp } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { ConnectionError } from "@tandem/adapter-websocket"
-import type { Json, Room } from "@tandem/repo"
+import type { Room } from "@tandem/repo"
 import { AuthError, createServer, type ServerOptions, type TandemServer } from "@tandem/server"
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose"
 import { afterEach, describe, expect, it } from "vitest"
 import { connectWith, SECRET, tokenFor } from "./auth-helpers.js"
-import { type Client, connect, RawClient, until } from "./helpers.js"
+import { type Client, connect, RawClient, until, untilMembers } from "./helpers.js"
 
 const servers: TandemServer[] = []
 const clients: Client[] = []
@@ -47,17 +47,6 @@ function nextError(client: Client): Promise<ConnectionError> {
       resolve(error)
     })
   })
-}
-async function untilMembers<P extends Json>(room: Room<P>, count: number): Promise<void> {
-  while (room.getMembers().length !== count) {
-    await new Promise<void>((resolve) => {
-      const stops = [room.on("member-joined", done), room.on("member-left", done), room.on("sync", done)]
-      function done() {
-        for (const stop of stops) stop()
-        resolve()
-      }
-    })
-  }
 }
 
 describe("authentication", () => {

@@ -1,6 +1,6 @@
 import { WebSocketClientAdapter } from "@tandem/adapter-websocket"
 import { encodeMessage, FrameDecoder } from "@tandem/protocol"
-import { type PeerMessage, Repo, type RepoOptions } from "@tandem/repo"
+import { type Json, type PeerMessage, Repo, type RepoOptions, type Room } from "@tandem/repo"
 import { WebSocket } from "ws"
 
 export interface Client {
@@ -107,5 +107,18 @@ export class RawClient {
 
   close(): void {
     this.socket.terminate()
+  }
+}
+
+/** Resolves once the room lists `count` members, waking on membership events only. */
+export async function untilMembers<P extends Json>(room: Room<P>, count: number): Promise<void> {
+  while (room.getMembers().length !== count) {
+    await new Promise<void>((resolve) => {
+      const stops = [room.on("member-joined", done), room.on("member-left", done), room.on("sync", done)]
+      function done() {
+        for (const stop of stops) stop()
+        resolve()
+      }
+    })
   }
 }

@@ -2,7 +2,7 @@ import { CloseCodes, encodeMessage } from "@tandem/protocol"
 import type { DocHandle, Json, Room } from "@tandem/repo"
 import { createServer, type ServerOptions, type TandemServer } from "@tandem/server"
 import { afterEach, describe, expect, it } from "vitest"
-import { type Client, connect, RawClient, until } from "./helpers.js"
+import { type Client, connect, RawClient, until, untilMembers } from "./helpers.js"
 import { TcpProxy } from "./tcp-proxy.js"
 
 const servers: TandemServer[] = []
@@ -51,17 +51,6 @@ function membersOf<P extends Json>(room: Room<P>): string[] {
     .getMembers()
     .map((m) => m.peerId)
     .sort()
-}
-async function untilMembers<P extends Json>(room: Room<P>, count: number): Promise<void> {
-  while (room.getMembers().length !== count) {
-    await new Promise<void>((resolve) => {
-      const stops = [room.on("member-joined", done), room.on("member-left", done), room.on("sync", done)]
-      function done() {
-        for (const stop of stops) stop()
-        resolve()
-      }
-    })
-  }
 }
 
 describe("relay over real sockets", () => {
