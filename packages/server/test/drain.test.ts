@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { type DocHandle, MemoryStorage } from "@tandem/repo"
 import { createServer } from "@tandem/server"
 import { FsStorage } from "@tandem/storage-fs"
@@ -12,27 +11,13 @@ import { describe, expect, it } from "vitest"
 import { connectWith, SECRET, tokenFor } from "./auth-helpers.js"
 import { connect, RawClient, until } from "./helpers.js"
 import { freePort } from "./ports.js"
+import { startRelayProcess } from "./relay-process.js"
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
-
-async function startRelay(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [cli, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dir, "--log-level", "error"],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, TANDEM_JWT_SECRET: SECRET, TANDEM_DRAIN_TIMEOUT: "5000" },
-    },
-  )
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`the relay exited with ${child.exitCode}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+/** A relay with JWT auth keeping documents in `dir`. */
+function startRelay(port: number, dir: string): Promise<ChildProcess> {
+  return startRelayProcess(port, ["--data", dir, "--log-level", "error"], {
+    env: { TANDEM_JWT_SECRET: SECRET, TANDEM_DRAIN_TIMEOUT: "5000" },
+  })
 }
 
 async function textOnDisk(dir: string, docId: string): Promise<string> {

@@ -1,35 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { createServer } from "@tandem/server"
 import { FsStorage } from "@tandem/storage-fs"
 import { LoroDoc } from "loro-crdt"
 import { describe, expect, it } from "vitest"
 import { type Client, connect } from "./helpers.js"
 import { freePort } from "./ports.js"
+import { startRelayProcess } from "./relay-process.js"
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
-
-async function startRelay(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [cli, "serve", "--port", String(port), "--host", "127.0.0.1", "--data", dir, "--log-level", "error"],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  )
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) throw new Error(`the relay exited with ${child.exitCode}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+function startRelay(port: number, dir: string): Promise<ChildProcess> {
+  return startRelayProcess(port, ["--data", dir, "--log-level", "error"])
 }
 
 /** Every document on disk, read the way a restarted relay reads it: a corrupt file throws. */

@@ -1,42 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { once } from "node:events"
-import { fileURLToPath } from "node:url"
 import type { Json, Room } from "@tandem/repo"
 import { describe, expect, it } from "vitest"
 import { type Client, connect } from "./helpers.js"
 import { freePort } from "./ports.js"
-
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url))
+import { startRelayProcess } from "./relay-process.js"
 
 /** Starts `tandem serve` in a child process with a small heap: running out of memory kills it. */
-async function startRelay(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--max-old-space-size=160",
-      cli,
-      "serve",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--memory",
-      "--log-level",
-      "warning",
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  )
-  for (;;) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`)
-      if (response.ok) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+function startRelay(port: number): Promise<ChildProcess> {
+  return startRelayProcess(port, ["--memory", "--log-level", "warning"], {
+    node: ["--max-old-space-size=160"],
+  })
 }
 
 async function untilAllOnRound(room: Room, round: number): Promise<void> {
