@@ -113,21 +113,33 @@ describe("recovery", () => {
     )
   }, 60_000)
 
-  it("an instance away while others write catches up from the stream when it returns", async () => {
+  /**
+   * Instances `a` and `c` of `service`, a writer on `a`: 5 edits, then `c` goes away while 20 more
+   * are acknowledged, `whileAway` runs, and `c` comes back on the same data.
+   */
+  async function awayWhileWriting(
+    service: string,
+    whileAway: (redisUrl: string) => Promise<void> = async () => {},
+  ) {
     const redis = await redisServer()
     const dir = await tempDir()
-    const a = await onDisk(redis.url, "a", "away", dir)
-    let c = await onDisk(redis.url, "c", "away", dir)
+    const a = await onDisk(redis.url, "a", service, dir)
+    const away = await onDisk(redis.url, "c", service, dir)
     await eventually("two instances", () => a.redis?.stats.instances === 2)
     const writer = client(a, "writer")
     const handle = writer.repo.get("news")
     type(handle, 5)
     await handle.whenAcknowledged()
-    await c.close()
+    await away.close()
     type(handle, 20)
     await handle.whenAcknowledged()
+    await whileAway(redis.url)
+    const c = await onDisk(redis.url, "c", service, dir)
+    return { a, c, writer }
+  }
 
-    c = await onDisk(redis.url, "c", "away", dir)
+  it("an instance away while others write catches up from the stream when it returns", async () => {
+    const { a, c, writer } = await awayWhileWriting("away")
     await c.redis?.whenCaughtUp()
     expect(c.redis?.stats.gaps).toBe(0)
     // With the writer and the other instance gone, what the returning instance has, it read
@@ -140,23 +152,11 @@ describe("recovery", () => {
   })
 
   it("an instance away while the stream was trimmed past its cursor detects the gap and still converges", async () => {
-    const redis = await redisServer()
-    const dir = await tempDir()
-    const a = await onDisk(redis.url, "a", "gap", dir)
-    let c = await onDisk(redis.url, "c", "gap", dir)
-    await eventually("two instances", () => a.redis?.stats.instances === 2)
-    const writer = client(a, "writer")
-    const handle = writer.repo.get("news")
-    type(handle, 5)
-    await handle.whenAcknowledged()
-    await c.close()
-    type(handle, 20)
-    await handle.whenAcknowledged()
-    const admin = new Redis(redis.url)
-    await admin.xtrim(serviceKeys("gap").updates, "MAXLEN", 0)
-    admin.disconnect()
-
-    c = await onDisk(redis.url, "c", "gap", dir)
+    const { c } = await awayWhileWriting("gap", async (url) => {
+      const admin = new Redis(url)
+      await admin.xtrim(serviceKeys("gap").updates, "MAXLEN", 0)
+      admin.disconnect()
+    })
     await eventually("the gap to be detected", () => c.redis?.stats.gaps === 1)
     const reader = client(c, "reader")
     const read = reader.repo.get("news")
