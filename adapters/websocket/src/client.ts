@@ -173,7 +173,9 @@ export class WebSocketClientAdapter implements NetworkAdapter {
       log.error("cannot open {url}: {error}", { url, error })
       return this.#retry()
     }
-    socket.binaryType = "arraybuffer"
+    // Node's `ws` hands over its own Buffer without a copy; browsers ignore the unknown value.
+    socket.binaryType = "nodebuffer"
+    if (socket.binaryType !== "nodebuffer") socket.binaryType = "arraybuffer"
     this.#socket = socket
     const decoder = new FrameDecoder(this.#limits)
     // A handshake lost in a black hole would otherwise wait forever.
@@ -189,9 +191,9 @@ export class WebSocketClientAdapter implements NetworkAdapter {
       if (token !== null) this.#sendNow(socket, { type: "auth", token })
       this.#opened(socket)
     }
-    socket.onmessage = ({ data }: { data: ArrayBuffer }) => {
+    socket.onmessage = ({ data }: { data: ArrayBuffer | Uint8Array }) => {
       if (socket !== this.#socket || !this.#channel) return
-      const decoded = decoder.push(new Uint8Array(data))
+      const decoded = decoder.push(data instanceof Uint8Array ? data : new Uint8Array(data))
       if (decoded.kind === "message" && decoded.message.type === "auth-ok") {
         this.#scheduleRefresh(socket, decoded.message.expiresIn)
       } else if (decoded.kind === "message") this.#events?.received(this.#channel, decoded.message)

@@ -140,67 +140,40 @@ export class DocStore {
     return entry.doc.export({ mode: "update", from: theirs })
   }
 
-  import(docId: DocId, data: Uint8Array, from: PeerId | undefined): ImportOutcome {
+  /**
+   * Imports several updates in one Loro call: after concurrent edits, importing them one by one
+   * costs a checkout per update (quadratic), one batch costs one. Bytes that are not a Loro update
+   * are left out and reported by index. With `wantRelay`, `relay` holds everything the batch
+   * brought: the update itself when it is the only one and released nothing pending (no export),
+   * else an export since the version before.
+   */
+  importBatch(
+    docId: DocId,
+    chunks: readonly Uint8Array[],
+    from: PeerId | undefined,
+    wantRelay = true,
+  ): ImportOutcome & { invalidAt: ReadonlySet<number> } {
     const entry = this.#entry(docId)
     const { doc } = entry
+    const [only] = chunks.length === 1 ? chunks : []
     const hadPending = entry.hasPending
-    const before = hadPending ? doc.oplogVersion() : null
+    const before = wantRelay && (only === undefined || hadPending) ? doc.oplogVersion() : null
     this.importingFrom = from
-    let status: ReturnType<LoroDoc["import"]>
+    let status: ReturnType<LoroDoc["importBatch"]>
+    const invalidAt = new Set<number>()
     try {
-      status = doc.import(data)
+      status = importAll(doc, chunks, invalidAt)
     } catch {
-      return { applied: false, pending: false, invalid: true, relay: null }
+      return { applied: false, pending: false, invalid: true, relay: null, invalidAt }
     } finally {
       this.importingFrom = undefined
     }
     const applied = status.success.size > 0
     const pending = status.pending !== null && status.pending !== undefined && status.pending.size > 0
     if (pending) entry.hasPending = true
+    else if (hadPending && doc.exportPendingUpdates() === undefined) entry.hasPending = false
     let relay: Uint8Array | null = null
-    if (applied) {
-      // Bytes that released earlier pending changes do not carry those changes: export them.
-      relay = before ? doc.export({ mode: "update", from: before }) : data
-      if (hadPending && !pending && doc.exportPendingUpdates() === undefined) {
-        entry.hasPending = false
-      }
-    }
-    return { applied, pending, invalid: false, relay }
-  }
-
-  /**
-   * Imports several updates in one Loro call: after concurrent edits, importing them one by one
-   * costs a checkout per update (quadratic), one batch costs one. Bytes that are not a Loro update
-   * are left out and reported by index. `relay` holds everything the batch brought.
-   */
-  importBatch(
-    docId: DocId,
-    chunks: readonly Uint8Array[],
-    from: PeerId | undefined,
-  ): ImportOutcome & { invalidAt: ReadonlySet<number> } {
-    const entry = this.#entry(docId)
-    const { doc } = entry
-    const invalidAt = new Set<number>()
-    const valid = chunks.filter((chunk, index) => {
-      if (isLoroBlob(chunk)) return true
-      invalidAt.add(index)
-      return false
-    })
-    const before = doc.oplogVersion()
-    this.importingFrom = from
-    let status: ReturnType<LoroDoc["importBatch"]>
-    try {
-      status = valid.length > 0 ? doc.importBatch(valid) : { success: new Map(), pending: null }
-    } catch {
-      return { applied: false, pending: false, invalid: true, relay: null, invalidAt }
-    } finally {
-      this.importingFrom = undefined
-    }
-    const applied = doc.oplogVersion().compare(before) !== 0
-    const pending = status.pending !== null && status.pending !== undefined && status.pending.size > 0
-    if (pending) entry.hasPending = true
-    else if (entry.hasPending && doc.exportPendingUpdates() === undefined) entry.hasPending = false
-    const relay = applied ? doc.export({ mode: "update", from: before }) : null
+    if (wantRelay && applied) relay = before ? doc.export({ mode: "update", from: before }) : (only ?? null)
     return { applied, pending, invalid: false, relay, invalidAt }
   }
 
@@ -252,6 +225,29 @@ function decodeVersion(bytes: Uint8Array): VersionVector | null {
     return VersionVector.decode(bytes)
   } catch {
     return null
+  }
+}
+
+/**
+ * One update alone goes through `import` (about 40% faster than a batch of one with 20 peers, and
+ * it checks the checksum). A batch is tried whole: Loro applies nothing when one of its updates is
+ * garbage, and only then is each one checked (28 µs apiece, too dear for every import) and the
+ * valid ones imported without the others.
+ */
+function importAll(doc: LoroDoc, chunks: readonly Uint8Array[], invalidAt: Set<number>) {
+  if (chunks.length === 1) return doc.import(chunks[0] as Uint8Array)
+  if (chunks.length === 0) return { success: new Map(), pending: null }
+  try {
+    return doc.importBatch(chunks as Uint8Array[])
+  } catch (error) {
+    const valid = chunks.filter((chunk, index) => {
+      if (isLoroBlob(chunk)) return true
+      invalidAt.add(index)
+      return false
+    })
+    if (invalidAt.size === 0) throw error
+    if (valid.length === 1) return doc.import(valid[0] as Uint8Array)
+    return valid.length > 0 ? doc.importBatch(valid) : { success: new Map(), pending: null }
   }
 }
 

@@ -303,6 +303,7 @@ export class Runtime {
       docId,
       batch.map((command) => command.data),
       from,
+      batch.some((command) => command.relayTo.length > 0),
     )
     if (outcome.relay) this.#relayBatch(docId, batch, outcome.relay, sources)
     for (const [index, command] of batch.entries()) {
