@@ -331,6 +331,21 @@ describe("rooms over the bridge", () => {
     expect(names(room)).toEqual(["S"])
   })
 
+  it("a hello still held back at heal arrives before what the spoke sends after it", async () => {
+    const rolls = [0]
+    const bridge = new Bridge({ random: () => rolls.shift() ?? 1 })
+    const hubSide = new Recording(new BridgeAdapter(bridge))
+    const hub = repo({ peerId: "hub", relay: true, network: [hubSide] })
+    bridge.setFaults({ reorder: 0.5 })
+    const spoke = repo({ peerId: "spoke", network: on(bridge) })
+    bridge.heal()
+    const room = spoke.joinRoom<Cursor>("lobby", { presence: { name: "S" } })
+    await room.whenSynced()
+    await quiet(bridge)
+    expect(hubSide.sent.filter((m) => m.type === "error")).toEqual([])
+    expect(hub.getRoom("lobby")?.getMembers()).toMatchObject([{ peerId: "spoke" }])
+  })
+
   it("never lets storage see room traffic", async () => {
     const storage = new InstrumentedStorage(new MemoryStorage())
     const bridge = new Bridge()

@@ -56,6 +56,11 @@ export class Bridge {
   heal(): void {
     this.#faults = {}
     this.#cut.clear()
+    // A message still held back goes now, before anything sent after the heal overtakes it.
+    for (const link of this.#links) {
+      this.#release(link, "a")
+      this.#release(link, "b")
+    }
     this.#reset((link) => link.lossy || !link.a.open || !link.b.open)
   }
 
