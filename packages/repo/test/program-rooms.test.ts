@@ -216,6 +216,22 @@ const cases: Case[] = [
     check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(false),
   },
   {
+    name: "a leave that overtook its member's join is remembered, and the join then stays out",
+    model: model({
+      relay: true,
+      channels: { c1: peer("a"), c2: peer("b") },
+      rooms: [room({ members: I.Map([["b", member("b", "c2")]]), followers: I.Set(["c2"]) })],
+    }),
+    msg: from("c1", { type: "room-leave", roomId: "r", peerId: "a", session: "a-s", seq: 7 }),
+    commands: [],
+    check: (next) => {
+      expect(next.rooms.get("r")?.departed.get("a")).toEqual({ session: "a-s", seq: 7 })
+      const join = from("c1", { type: "room-join", roomId: "r", session: "a-s", seq: 6, presence: null })
+      const [after] = update(join, next)
+      expect(after.rooms.get("r")?.members.has("a")).toBe(false)
+    },
+  },
+  {
     name: "news from a channel whose snapshot has not arrived waits for it",
     model: model({
       channels: { c1: peer("hub", true) },

@@ -21,6 +21,7 @@ import type {
   OutgoingBroadcast,
   RelayedAck,
   RoomModel,
+  SessionSeq,
 } from "./model.js"
 import { type Step, unchanged } from "./step.js"
 
@@ -487,13 +488,18 @@ function leaveReceived(model: Model, from: ChannelId, msg: RoomLeave, now: numbe
     }
     return [result, out]
   }
-  const member = room?.members.get(msg.peerId)
-  if (!room || !member || !speaksFor(model, from, msg.peerId)) return unchanged(model)
+  if (!room || !speaksFor(model, from, msg.peerId)) return unchanged(model)
+  const member = room.members.get(msg.peerId)
+  const speaker = peerOf(model, from)?.peerId === msg.peerId
+  if (!member) {
+    // The leave overtook the join (a reordered link): remembered, so the join stays out when it comes.
+    const next = withDeparted(room, msg.peerId, msg)
+    return [putRoom(model, speaker ? { ...next, followers: next.followers.remove(from) } : next), []]
+  }
   if (member.session !== msg.session || msg.seq < member.seq) return unchanged(model)
   const out: Command[] = []
   let next = removeMember(room, member.peerId, out, msg.seq)
-  const peer = peerOf(model, from)
-  if (peer?.peerId === msg.peerId) next = { ...next, followers: next.followers.remove(from) }
+  if (speaker) next = { ...next, followers: next.followers.remove(from) }
   const targets = forwardTargets(model, next, from)
   if (targets.length > 0) out.push({ type: "send", to: targets, message: msg })
   return [putRoom(model, settle(next, now, model, out)), out]
@@ -819,10 +825,18 @@ function removeMember(
   if (member.disconnectedAt !== null) out.push({ type: "cancel", id: graceTimer(room.id, peerId) })
   out.push({ type: "emit", event: { type: "room-member-left", roomId: room.id, member: record(member) } })
   out.push(deletePresence(room.id, peerId))
-  if (forget) return { ...room, members: room.members.remove(peerId) }
-  let departed = room.departed.set(peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
+  const rest = { ...room, members: room.members.remove(peerId) }
+  if (forget) return rest
+  return withDeparted(rest, peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
+}
+
+/** Remembers the last `seq` a departed member used (unless it already said something newer). */
+function withDeparted(room: RoomModel, peerId: PeerId, last: SessionSeq): RoomModel {
+  const known = room.departed.get(peerId)
+  if (known?.session === last.session && known.seq >= last.seq) return room
+  let departed = room.departed.set(peerId, { session: last.session, seq: last.seq })
   if (departed.size > DEPARTED_LIMIT) departed = departed.skip(departed.size - DEPARTED_LIMIT).toOrderedMap()
-  return { ...room, members: room.members.remove(peerId), departed }
+  return { ...room, departed }
 }
 
 function sendPresence(model: Model, room: RoomModel, now: number): Step {
