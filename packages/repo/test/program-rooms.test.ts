@@ -232,6 +232,24 @@ const cases: Case[] = [
     },
   },
   {
+    name: "a peer listed in a room it left (its join came after its leave) says again that it left",
+    model: model({ channels: { c1: peer("hub", true) }, rooms: [room({ emptySince: 0 })] }),
+    msg: from("c1", {
+      type: "room-snapshot",
+      roomId: "r",
+      members: [{ peerId: "me", session: "me-s", seq: 9, identity: {}, joinedAt: 1, presence: null }],
+      ref: 4,
+    }),
+    commands: [
+      {
+        type: "send",
+        to: ["c1"],
+        message: { type: "room-leave", roomId: "r", peerId: "me", session: "me-s", seq: 11 },
+      },
+    ],
+    check: (next) => expect(next.roomClock).toBe(11),
+  },
+  {
     name: "news from a channel whose snapshot has not arrived waits for it",
     model: model({
       channels: { c1: peer("hub", true) },

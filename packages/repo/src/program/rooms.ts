@@ -330,6 +330,7 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
   const peer = peerOf(model, from)
   const room = model.rooms.get(msg.roomId)
   if (peer && room && isRelayLink(model, from)) return linkSnapshotReceived(model, from, peer, room, msg, now)
+  if (peer && !room?.local && listsSelf(model, msg)) return leaveAgain(model, from, msg.roomId)
   if (!peer || !room?.local || !room.upstream.has(from)) return unchanged(model)
   const out: Command[] = []
   const { self } = model
@@ -376,6 +377,22 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
     out.push(...more)
   }
   return [result, out]
+}
+
+/**
+ * The far end lists this repo in a room it left: the join reached it after the leave that overtook
+ * it on the way (a reordered link), and it had no room to remember that leave in. It hears it again.
+ */
+function leaveAgain(model: Model, to: ChannelId, roomId: RoomId): Step {
+  const seq = model.roomClock + 1
+  const { self } = model
+  const message = { type: "room-leave" as const, roomId, peerId: self.peerId, session: self.session, seq }
+  return [{ ...model, roomClock: seq }, [{ type: "send", to: [to], message }]]
+}
+
+function listsSelf(model: Model, msg: RoomSnapshot): boolean {
+  const { self } = model
+  return msg.members.some((state) => state.peerId === self.peerId && state.session === self.session)
 }
 
 /**
