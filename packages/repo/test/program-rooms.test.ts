@@ -250,6 +250,23 @@ const cases: Case[] = [
     check: (next) => expect(next.roomClock).toBe(11),
   },
   {
+    name: "a snapshot its far end sent before joining here, overtaken by that join, leaves it in",
+    model: model({
+      channels: { c1: peer("a") },
+      rooms: [
+        room({
+          local,
+          members: I.Map([["a", member("a", "c1")]]),
+          followers: I.Set(["c1"]),
+          upstream: I.Map([["c1", "joining" as const]]),
+        }),
+      ],
+    }),
+    msg: from("c1", { type: "room-snapshot", roomId: "r", members: [] }),
+    commands: [{ type: "emit", event: { type: "room-synced", roomId: "r" } }],
+    check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(true),
+  },
+  {
     name: "news from a channel whose snapshot has not arrived waits for it",
     model: model({
       channels: { c1: peer("hub", true) },

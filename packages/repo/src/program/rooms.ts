@@ -347,8 +347,12 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
     listed.add(state.peerId)
     next = applyMember(next, state, from, peer.peerId, out)
   }
-  // Whoever this channel's far end no longer lists has left while we were not looking.
+  // Whoever this channel's far end no longer lists has left while we were not looking. Not the far
+  // end itself if it joined here: its own join and leave speak for it, and this snapshot may be an
+  // answer it gave before joining that its join overtook (a reordered link).
+  const joinedHere = next.followers.has(from)
   for (const member of next.members.values()) {
+    if (joinedHere && member.peerId === peer.peerId) continue
     if (member.viaPeer === peer.peerId && !listed.has(member.peerId)) {
       next = removeMember(next, member.peerId, out)
     }
