@@ -267,6 +267,44 @@ const cases: Case[] = [
     check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(true),
   },
   {
+    name: "a member dropped at the end of its grace period is taken back when a relay lists it again, same seq",
+    model: model({
+      channels: { c2: peer("hub", true) },
+      rooms: [
+        room({
+          local,
+          members: I.Map([["x", member("x", "c1", { viaPeer: "hub", disconnectedAt: 500 })]]),
+          upstream: I.Map([["c2", "joining" as const]]),
+        }),
+      ],
+    }),
+    msg: { type: "timer/member-grace", roomId: "r", peerId: "x", now: 6000 },
+    commands: [
+      { type: "cancel", id: "grace:r:x" },
+      {
+        type: "emit",
+        event: {
+          type: "room-member-left",
+          roomId: "r",
+          member: {
+            peerId: "x",
+            session: "x-s",
+            seq: 5,
+            userId: "u-x",
+            identity: { userId: "u-x" },
+            joinedAt: 100,
+          },
+        },
+      },
+      { type: "presence/delete", roomId: "r", peerId: "x" },
+    ],
+    check: (next) => {
+      const listed = { peerId: "x", session: "x-s", seq: 5, identity: {}, joinedAt: 100, presence: null }
+      const [after] = update(from("c2", { type: "room-snapshot", roomId: "r", members: [listed] }), next)
+      expect(after.rooms.get("r")?.members.has("x")).toBe(true)
+    },
+  },
+  {
     name: "news from a channel whose snapshot has not arrived waits for it",
     model: model({
       channels: { c1: peer("hub", true) },

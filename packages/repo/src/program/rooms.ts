@@ -710,7 +710,8 @@ export function graceEnded(model: Model, msg: Msgs<"timer/member-grace">): Step 
   const member = room?.members.get(msg.peerId)
   if (!room || !member || member.disconnectedAt === null) return unchanged(model)
   const out: Command[] = []
-  const next = removeMember(room, member.peerId, out)
+  // Lost, not gone: it never said it left, so a relay may list it again later with the same `seq`.
+  const next = removeMember(room, member.peerId, out, undefined, true)
   const targets = forwardTargets(model, next, null)
   if (targets.length > 0) out.push(leaveMessage(targets, room.id, member))
   return [putRoom(model, settle(next, msg.now, model, out)), out]
@@ -831,8 +832,8 @@ function applyMember(
 
 /**
  * Takes a member out of the room. Unless `forget`, its last `seq` is remembered so that its
- * stragglers stay out; a member lost with an instance link did not leave, and comes back with the
- * same `seq` when the link returns.
+ * stragglers stay out; a member lost with an instance link or past its grace period did not leave,
+ * and may come back with the same `seq`.
  */
 function removeMember(
   room: RoomModel,
