@@ -216,6 +216,95 @@ const cases: Case[] = [
     check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(false),
   },
   {
+    name: "a leave that overtook its member's join is remembered, and the join then stays out",
+    model: model({
+      relay: true,
+      channels: { c1: peer("a"), c2: peer("b") },
+      rooms: [room({ members: I.Map([["b", member("b", "c2")]]), followers: I.Set(["c2"]) })],
+    }),
+    msg: from("c1", { type: "room-leave", roomId: "r", peerId: "a", session: "a-s", seq: 7 }),
+    commands: [],
+    check: (next) => {
+      expect(next.rooms.get("r")?.departed.get("a")).toEqual({ session: "a-s", seq: 7 })
+      const join = from("c1", { type: "room-join", roomId: "r", session: "a-s", seq: 6, presence: null })
+      const [after] = update(join, next)
+      expect(after.rooms.get("r")?.members.has("a")).toBe(false)
+    },
+  },
+  {
+    name: "a peer listed in a room it left (its join came after its leave) says again that it left",
+    model: model({ channels: { c1: peer("hub", true) }, rooms: [room({ emptySince: 0 })] }),
+    msg: from("c1", {
+      type: "room-snapshot",
+      roomId: "r",
+      members: [{ peerId: "me", session: "me-s", seq: 9, identity: {}, joinedAt: 1, presence: null }],
+      ref: 4,
+    }),
+    commands: [
+      {
+        type: "send",
+        to: ["c1"],
+        message: { type: "room-leave", roomId: "r", peerId: "me", session: "me-s", seq: 11 },
+      },
+    ],
+    check: (next) => expect(next.roomClock).toBe(11),
+  },
+  {
+    name: "a snapshot its far end sent before joining here, overtaken by that join, leaves it in",
+    model: model({
+      channels: { c1: peer("a") },
+      rooms: [
+        room({
+          local,
+          members: I.Map([["a", member("a", "c1")]]),
+          followers: I.Set(["c1"]),
+          upstream: I.Map([["c1", "joining" as const]]),
+        }),
+      ],
+    }),
+    msg: from("c1", { type: "room-snapshot", roomId: "r", members: [] }),
+    commands: [{ type: "emit", event: { type: "room-synced", roomId: "r" } }],
+    check: (next) => expect(next.rooms.get("r")?.members.has("a")).toBe(true),
+  },
+  {
+    name: "a member dropped at the end of its grace period is taken back when a relay lists it again, same seq",
+    model: model({
+      channels: { c2: peer("hub", true) },
+      rooms: [
+        room({
+          local,
+          members: I.Map([["x", member("x", "c1", { viaPeer: "hub", disconnectedAt: 500 })]]),
+          upstream: I.Map([["c2", "joining" as const]]),
+        }),
+      ],
+    }),
+    msg: { type: "timer/member-grace", roomId: "r", peerId: "x", now: 6000 },
+    commands: [
+      { type: "cancel", id: "grace:r:x" },
+      {
+        type: "emit",
+        event: {
+          type: "room-member-left",
+          roomId: "r",
+          member: {
+            peerId: "x",
+            session: "x-s",
+            seq: 5,
+            userId: "u-x",
+            identity: { userId: "u-x" },
+            joinedAt: 100,
+          },
+        },
+      },
+      { type: "presence/delete", roomId: "r", peerId: "x" },
+    ],
+    check: (next) => {
+      const listed = { peerId: "x", session: "x-s", seq: 5, identity: {}, joinedAt: 100, presence: null }
+      const [after] = update(from("c2", { type: "room-snapshot", roomId: "r", members: [listed] }), next)
+      expect(after.rooms.get("r")?.members.has("x")).toBe(true)
+    },
+  },
+  {
     name: "news from a channel whose snapshot has not arrived waits for it",
     model: model({
       channels: { c1: peer("hub", true) },

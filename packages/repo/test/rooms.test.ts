@@ -1,6 +1,6 @@
 import { Bridge, BridgeAdapter, MemoryStorage, Repo, type RepoOptions, type Room } from "@tandem/repo"
 import { afterEach, describe, expect, it } from "vitest"
-import { eventually, InstrumentedStorage, next, quiet } from "./helpers.js"
+import { eventually, InstrumentedStorage, next, quiet, Recording } from "./helpers.js"
 
 type Cursor = { name: string; x?: number }
 
@@ -304,6 +304,46 @@ describe("rooms over the bridge", () => {
     expect(names(ra)).toEqual(["ahead", "behind"])
     expect(names(rb)).toEqual(["ahead", "behind"])
     expect(ra.getMembers().find((m) => m.peerId === "behind")?.presence).toEqual({ name: "behind", x: 3 })
+  })
+
+  // Found by the rooms property test: the hub refused the spoke's join for arriving before its
+  // hello and closed the link, and the bridge never opened that link again, heal or not.
+  it.each([
+    ["lost", { drop: 0.5 }],
+    ["held back", { reorder: 0.5 }],
+  ])("a spoke whose hello was %s, so that the hub refused its join, is back in the room after heal", async (_, faults) => {
+    // The first fault roll hits the spoke's hello (the spoke opens the link): every later one misses.
+    const rolls = [0]
+    const bridge = new Bridge({ random: () => rolls.shift() ?? 1 })
+    const hubSide = new Recording(new BridgeAdapter(bridge))
+    const hub = repo({ peerId: "hub", relay: true, network: [hubSide] })
+    bridge.setFaults(faults)
+    const spoke = repo({ peerId: "spoke", network: on(bridge) })
+    const room = spoke.joinRoom<Cursor>("lobby", { presence: { name: "S" } })
+    await quiet(bridge)
+    expect(hubSide.sent).toContainEqual(
+      expect.objectContaining({ type: "error", message: "expected hello first" }),
+    )
+    bridge.heal()
+    await room.whenSynced()
+    await quiet(bridge)
+    expect(hub.getRoom("lobby")?.getMembers()).toMatchObject([{ peerId: "spoke" }])
+    expect(names(room)).toEqual(["S"])
+  })
+
+  it("a hello still held back at heal arrives before what the spoke sends after it", async () => {
+    const rolls = [0]
+    const bridge = new Bridge({ random: () => rolls.shift() ?? 1 })
+    const hubSide = new Recording(new BridgeAdapter(bridge))
+    const hub = repo({ peerId: "hub", relay: true, network: [hubSide] })
+    bridge.setFaults({ reorder: 0.5 })
+    const spoke = repo({ peerId: "spoke", network: on(bridge) })
+    bridge.heal()
+    const room = spoke.joinRoom<Cursor>("lobby", { presence: { name: "S" } })
+    await room.whenSynced()
+    await quiet(bridge)
+    expect(hubSide.sent.filter((m) => m.type === "error")).toEqual([])
+    expect(hub.getRoom("lobby")?.getMembers()).toMatchObject([{ peerId: "spoke" }])
   })
 
   it("never lets storage see room traffic", async () => {

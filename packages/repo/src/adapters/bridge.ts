@@ -56,6 +56,11 @@ export class Bridge {
   heal(): void {
     this.#faults = {}
     this.#cut.clear()
+    // A message still held back goes now, before anything sent after the heal overtakes it.
+    for (const link of this.#links) {
+      this.#release(link, "a")
+      this.#release(link, "b")
+    }
     this.#reset((link) => link.lossy || !link.a.open || !link.b.open)
   }
 
@@ -126,10 +131,14 @@ export class Bridge {
   closeEnd(end: End, clean: boolean): void {
     if (!end.open) return
     end.open = false
-    const other = end === end.link.a ? end.link.b : end.link.a
+    const { link } = end
+    const other = end === link.a ? link.b : link.a
     // The far end hears of the close unless the link is cut: then it must notice by itself.
-    if (this.#cut.has(end.link)) return
-    this.#links.delete(end.link)
+    if (this.#cut.has(link)) return
+    // An end may close a link because of what faults did to it: a message that overtook a lost or
+    // held-back hello is refused. Such a link stays listed (closed), so `heal` and `reset` open it
+    // again, as a client whose connection broke reconnects; no real connection loses or reorders.
+    if (!link.lossy && !link.reordered) this.#links.delete(link)
     this.#enqueueClose(other, clean)
   }
 
@@ -138,6 +147,7 @@ export class Bridge {
     link.a = new End(this, x, link)
     link.b = new End(this, y, link)
     link.lossy = false
+    link.reordered = false
     link.held = { a: null, b: null }
     link.lastAt = { a: 0, b: 0 }
     this.#links.add(link)
@@ -153,6 +163,7 @@ export class Bridge {
     const delivery: Delivery = { to, message, close: null }
     if (faults.reorder && link.held[side] === null && this.#random() < faults.reorder) {
       link.held[side] = delivery
+      link.reordered = true
       this.#inFlight++
       // Released after the next message, or on its own if none follows soon.
       setTimeout(() => this.#release(link, side), 20)
@@ -248,6 +259,8 @@ interface Link {
   b: End
   /** Lost a message (drop or partition): reset on heal. */
   lossy: boolean
+  /** A message on it was held back (and may be overtaken). */
+  reordered: boolean
   held: { a: Delivery | null; b: Delivery | null }
   lastAt: { a: number; b: number }
 }

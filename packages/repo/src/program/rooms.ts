@@ -21,6 +21,7 @@ import type {
   OutgoingBroadcast,
   RelayedAck,
   RoomModel,
+  SessionSeq,
 } from "./model.js"
 import { type Step, unchanged } from "./step.js"
 
@@ -329,6 +330,7 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
   const peer = peerOf(model, from)
   const room = model.rooms.get(msg.roomId)
   if (peer && room && isRelayLink(model, from)) return linkSnapshotReceived(model, from, peer, room, msg, now)
+  if (peer && !room?.local && listsSelf(model, msg)) return leaveAgain(model, from, msg.roomId)
   if (!peer || !room?.local || !room.upstream.has(from)) return unchanged(model)
   const out: Command[] = []
   const { self } = model
@@ -345,8 +347,12 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
     listed.add(state.peerId)
     next = applyMember(next, state, from, peer.peerId, out)
   }
-  // Whoever this channel's far end no longer lists has left while we were not looking.
+  // Whoever this channel's far end no longer lists has left while we were not looking. Not the far
+  // end itself if it joined here: its own join and leave speak for it, and this snapshot may be an
+  // answer it gave before joining that its join overtook (a reordered link).
+  const joinedHere = next.followers.has(from)
   for (const member of next.members.values()) {
+    if (joinedHere && member.peerId === peer.peerId) continue
     if (member.viaPeer === peer.peerId && !listed.has(member.peerId)) {
       next = removeMember(next, member.peerId, out)
     }
@@ -375,6 +381,22 @@ export function snapshotReceived(model: Model, from: ChannelId, msg: RoomSnapsho
     out.push(...more)
   }
   return [result, out]
+}
+
+/**
+ * The far end lists this repo in a room it left: the join reached it after the leave that overtook
+ * it on the way (a reordered link), and it had no room to remember that leave in. It hears it again.
+ */
+function leaveAgain(model: Model, to: ChannelId, roomId: RoomId): Step {
+  const seq = model.roomClock + 1
+  const { self } = model
+  const message = { type: "room-leave" as const, roomId, peerId: self.peerId, session: self.session, seq }
+  return [{ ...model, roomClock: seq }, [{ type: "send", to: [to], message }]]
+}
+
+function listsSelf(model: Model, msg: RoomSnapshot): boolean {
+  const { self } = model
+  return msg.members.some((state) => state.peerId === self.peerId && state.session === self.session)
 }
 
 /**
@@ -487,13 +509,18 @@ function leaveReceived(model: Model, from: ChannelId, msg: RoomLeave, now: numbe
     }
     return [result, out]
   }
-  const member = room?.members.get(msg.peerId)
-  if (!room || !member || !speaksFor(model, from, msg.peerId)) return unchanged(model)
+  if (!room || !speaksFor(model, from, msg.peerId)) return unchanged(model)
+  const member = room.members.get(msg.peerId)
+  const speaker = peerOf(model, from)?.peerId === msg.peerId
+  if (!member) {
+    // The leave overtook the join (a reordered link): remembered, so the join stays out when it comes.
+    const next = withDeparted(room, msg.peerId, msg)
+    return [putRoom(model, speaker ? { ...next, followers: next.followers.remove(from) } : next), []]
+  }
   if (member.session !== msg.session || msg.seq < member.seq) return unchanged(model)
   const out: Command[] = []
   let next = removeMember(room, member.peerId, out, msg.seq)
-  const peer = peerOf(model, from)
-  if (peer?.peerId === msg.peerId) next = { ...next, followers: next.followers.remove(from) }
+  if (speaker) next = { ...next, followers: next.followers.remove(from) }
   const targets = forwardTargets(model, next, from)
   if (targets.length > 0) out.push({ type: "send", to: targets, message: msg })
   return [putRoom(model, settle(next, now, model, out)), out]
@@ -683,7 +710,8 @@ export function graceEnded(model: Model, msg: Msgs<"timer/member-grace">): Step 
   const member = room?.members.get(msg.peerId)
   if (!room || !member || member.disconnectedAt === null) return unchanged(model)
   const out: Command[] = []
-  const next = removeMember(room, member.peerId, out)
+  // Lost, not gone: it never said it left, so a relay may list it again later with the same `seq`.
+  const next = removeMember(room, member.peerId, out, undefined, true)
   const targets = forwardTargets(model, next, null)
   if (targets.length > 0) out.push(leaveMessage(targets, room.id, member))
   return [putRoom(model, settle(next, msg.now, model, out)), out]
@@ -804,8 +832,8 @@ function applyMember(
 
 /**
  * Takes a member out of the room. Unless `forget`, its last `seq` is remembered so that its
- * stragglers stay out; a member lost with an instance link did not leave, and comes back with the
- * same `seq` when the link returns.
+ * stragglers stay out; a member lost with an instance link or past its grace period did not leave,
+ * and may come back with the same `seq`.
  */
 function removeMember(
   room: RoomModel,
@@ -819,10 +847,18 @@ function removeMember(
   if (member.disconnectedAt !== null) out.push({ type: "cancel", id: graceTimer(room.id, peerId) })
   out.push({ type: "emit", event: { type: "room-member-left", roomId: room.id, member: record(member) } })
   out.push(deletePresence(room.id, peerId))
-  if (forget) return { ...room, members: room.members.remove(peerId) }
-  let departed = room.departed.set(peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
+  const rest = { ...room, members: room.members.remove(peerId) }
+  if (forget) return rest
+  return withDeparted(rest, peerId, { session: member.session, seq: Math.max(seq ?? 0, member.seq) })
+}
+
+/** Remembers the last `seq` a departed member used (unless it already said something newer). */
+function withDeparted(room: RoomModel, peerId: PeerId, last: SessionSeq): RoomModel {
+  const known = room.departed.get(peerId)
+  if (known?.session === last.session && known.seq >= last.seq) return room
+  let departed = room.departed.set(peerId, { session: last.session, seq: last.seq })
   if (departed.size > DEPARTED_LIMIT) departed = departed.skip(departed.size - DEPARTED_LIMIT).toOrderedMap()
-  return { ...room, members: room.members.remove(peerId), departed }
+  return { ...room, departed }
 }
 
 function sendPresence(model: Model, room: RoomModel, now: number): Step {
