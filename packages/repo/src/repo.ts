@@ -205,7 +205,7 @@ export class Repo {
   get<T extends Record<string, Container> = Record<string, Container>>(docId: DocId): DocHandle<T> {
     let handle = this.#handles.get(docId)
     if (!handle) {
-      const doc = this.#runtime.docs.ensure(docId)
+      const doc = this.#runtime.docs.open(docId)
       handle = new DocHandle(docId, doc, {
         importingFrom: () => this.#runtime.docs.importingFrom,
         acknowledged: () => this.#runtime.docs.acknowledged(docId),

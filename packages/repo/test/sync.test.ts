@@ -79,6 +79,47 @@ describe("documents over the bridge", () => {
     expect(a.getPeers().map((peer) => peer.peerId)).not.toContain(b.peerId)
   })
 
+  it("a hub keeps documents for peers without their state, and gives its own application the whole of one", async () => {
+    const left = new Bridge()
+    const right = new Bridge()
+    const storage = new MemoryStorage()
+    const hub = repo({
+      relay: true,
+      storage,
+      saveDelay: 0,
+      network: [new BridgeAdapter(left), new BridgeAdapter(right)],
+    })
+    const a = repo({ network: on(left) })
+    const b = repo({ network: on(left) })
+    const ha = a.get("doc")
+    const hb = b.get("doc")
+    write(ha, 0, "a")
+    write(hb, 0, "b")
+    await quiet(left, right)
+    // Concurrent edits from two writers, none of them computed by the hub.
+    for (let i = 0; i < 20; i++) {
+      write(ha, 0, "a")
+      write(hb, 0, "b")
+    }
+    await quiet(left, right)
+    expect(text(ha)).toBe(text(hb))
+    // A newcomer gets the whole document from the hub, and the hub's store can rebuild it.
+    const c = repo({ network: on(right) })
+    const hc = c.get("doc")
+    expect(await hc.whenReady()).toBe("ready")
+    await untilChanged(hc, () => text(hc) === text(ha))
+    const restored = repo({ storage })
+    const stored = restored.get("doc")
+    await stored.whenReady()
+    expect(text(stored)).toBe(text(ha))
+    // The hub's own application sees the same text, and its edits reach the peers.
+    const own = hub.get("doc")
+    expect(text(own)).toBe(text(ha))
+    write(own, 0, "hub:")
+    await untilChanged(hc, () => text(hc).startsWith("hub:"))
+    await untilChanged(ha, () => text(ha) === text(hc))
+  })
+
   it("never echoes an update back to the channel it came from", async () => {
     const left = new Bridge()
     const right = new Bridge()
