@@ -68,9 +68,18 @@ export interface TrafficObserver {
   refused(code: ErrorCode): void
 }
 
+/**
+ * What a connection's HTTP request said. Only this is kept: the `IncomingMessage` itself (a stream
+ * with its state and raw headers) would stay in memory for the connection's whole life.
+ */
+export interface ChannelRequest {
+  readonly headers: IncomingMessage["headers"]
+  readonly url: string
+}
+
 /** A connection as the server side sees it: the HTTP request it came with, and trust. */
 export interface ServerChannel extends Channel {
-  readonly request: IncomingMessage
+  readonly request: ChannelRequest
   readonly ip: string
   /** Lifts the handshake limits: the connection is authenticated. */
   trust(): void
@@ -191,7 +200,7 @@ export class WebSocketServerAdapter implements NetworkAdapter {
       send({ type: "error", code, message, ...(ref !== undefined && { ref }), ...extra } as PeerMessage)
     }
     const channel: ServerChannel = {
-      request,
+      request: { headers: request.headers, url: request.url ?? "/" },
       ip,
       send,
       close: (clean, code, reason) => {

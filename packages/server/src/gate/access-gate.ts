@@ -201,7 +201,7 @@ export class AccessGate implements NetworkAdapter {
       identity = await this.#options.identify({
         token,
         headers: raw.request.headers,
-        url: raw.request.url ?? "/",
+        url: raw.request.url,
         ip: raw.ip,
       })
     } catch (error) {
