@@ -18,6 +18,8 @@ export interface ServerStats {
   /** Highest RSS since the last reset (the kernel's VmHWM), bytes. */
   peakRss: number
   heapUsed: number
+  /** Memory outside the JS heap that V8 knows of: Loro's WebAssembly memory, buffers. */
+  external: number
   handles: number
   /** Event-loop delay since the last reset, ms. */
   eld: { p50: number; p99: number; max: number; mean: number }
@@ -53,6 +55,7 @@ function stats(): ServerStats {
     rss: memory.rss,
     peakRss: peakRss(),
     heapUsed: memory.heapUsed,
+    external: memory.external,
     handles,
     eld: {
       p50: eld.percentile(50) / 1e6,

@@ -13,6 +13,8 @@ export interface SoakSample {
   elapsedS: number
   rssMiB: number
   heapMiB: number
+  /** Outside the JS heap: Loro's WebAssembly memory and buffers (`process.memoryUsage().external`). */
+  externalMiB: number
   handles: number
 }
 
@@ -42,11 +44,12 @@ export async function runSoak(durationMs: number, log: (line: string) => void): 
       elapsedS: Math.round(elapsedMs / 1000),
       rssMiB: stats.rss / MiB,
       heapMiB: stats.heapUsed / MiB,
+      externalMiB: stats.external / MiB,
       handles: stats.handles,
     }
     samples.push(sample)
     log(
-      `soak ${String(sample.elapsedS).padStart(6)} s  RSS ${format(sample.rssMiB)} MiB  heap ${format(sample.heapMiB)} MiB  handles ${sample.handles}`,
+      `soak ${String(sample.elapsedS).padStart(6)} s  RSS ${format(sample.rssMiB)} MiB  heap ${format(sample.heapMiB)} MiB  external ${format(sample.externalMiB)} MiB  handles ${sample.handles}`,
     )
   }
   try {
@@ -74,20 +77,23 @@ export function soakSection(result: SoakResult, machine: Machine, date: Date): s
   const minutes = result.durationMs / 60_000
   const growth =
     first && last && last.elapsedS > 0
-      ? `RSS ${format(first.rssMiB)} → ${format(last.rssMiB)} MiB, handles ${first.handles} → ${last.handles}`
+      ? `RSS ${format(first.rssMiB)} → ${format(last.rssMiB)} MiB, outside the heap ${format(first.externalMiB)} → ${format(last.externalMiB)} MiB, handles ${first.handles} → ${last.handles}`
       : ""
   return [
     sectionStart("net-soak"),
     "## Network: soak",
     "",
     `Measured ${date.toISOString().slice(0, 10)} on ${machineLine(machine)}; @tandem/server ${versionOf("@tandem/server")}.`,
-    `\`pnpm bench net --soak ${minutes}m\`: scenario 6's load (${MIXED.clients.toLocaleString("en-US")} clients in rooms of ${MIXED.perRoom}, presence at ${MIXED.presenceHz} Hz, an edit every ${1 / MIXED.editHz} s) against the Tandem relay alone for ${format(minutes)} min; the relay's RSS, JS heap and active handles (\`process._getActiveHandles()\`) every 30 s. ${growth}.`,
+    `\`pnpm bench net --soak ${minutes}m\`: scenario 6's load (${MIXED.clients.toLocaleString("en-US")} clients in rooms of ${MIXED.perRoom}, presence at ${MIXED.presenceHz} Hz, an edit every ${1 / MIXED.editHz} s) against the Tandem relay alone for ${format(minutes)} min; the relay's RSS, JS heap, memory outside the heap (Loro's WebAssembly memory and buffers, \`process.memoryUsage().external\`) and active handles (\`process._getActiveHandles()\`) every 30 s. ${growth}.`,
     "",
     `Over the whole run: server CPU ${format(values.cpu)} µs per delivered update, latency p50 ${format(values.p50)} ms, p99 ${format(values.p99)} ms, ${format(values.rate)} deliveries/s, ${format(values.delivered)}% of expected deliveries.`,
     "",
-    "| Elapsed (s) | RSS (MiB) | JS heap (MiB) | Handles |",
-    "| ---: | ---: | ---: | ---: |",
-    ...samples.map((s) => `| ${s.elapsedS} | ${format(s.rssMiB)} | ${format(s.heapMiB)} | ${s.handles} |`),
+    "| Elapsed (s) | RSS (MiB) | JS heap (MiB) | External (MiB) | Handles |",
+    "| ---: | ---: | ---: | ---: | ---: |",
+    ...samples.map(
+      (s) =>
+        `| ${s.elapsedS} | ${format(s.rssMiB)} | ${format(s.heapMiB)} | ${format(s.externalMiB)} | ${s.handles} |`,
+    ),
     sectionEnd("net-soak"),
   ].join("\n")
 }
