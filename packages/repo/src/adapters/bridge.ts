@@ -90,17 +90,10 @@ export class Bridge {
     return this.#idle()
   }
 
-  /**
-   * Resolves once no message is queued or delayed on the bridge, and every repo on it has
-   * imported what it received (a repo may hold updates back to import them together).
-   */
-  async whenQuiet(): Promise<void> {
-    for (;;) {
-      if (!this.#idle()) await new Promise<void>((resolve) => this.#quiet.push(resolve))
-      let held = false
-      for (const adapter of this.#adapters) if (adapter.events?.settle?.()) held = true
-      if (!held && this.#idle()) return
-    }
+  /** Resolves once no message is queued or delayed on the bridge. */
+  whenQuiet(): Promise<void> {
+    if (this.#idle()) return Promise.resolve()
+    return new Promise((resolve) => this.#quiet.push(resolve))
   }
 
   /** @internal */

@@ -38,12 +38,6 @@ export interface NetworkEvents {
    * room in use on it again, without closing it.
    */
   resync?(channel: Channel): void
-  /**
-   * Imports at once the updates the repo holds back after a slow import (it imports them together
-   * a little later), and says whether there were any. For test networks that wait until
-   * everything sent has arrived: an update counts as arrived once it is imported.
-   */
-  settle?(): boolean
 }
 
 /**

@@ -9,7 +9,6 @@ import type { Model } from "../program/model.js"
 import { update } from "../program/update.js"
 import type { ChannelId, DocId } from "../types.js"
 import { DocStore } from "./doc-store.js"
-import { ImportPacer } from "./import-pacer.js"
 import { Keepalive, type KeepaliveOptions } from "./keepalive.js"
 import { jsonEqual, PresenceStore } from "./presence-store.js"
 import { StorageQueue } from "./storage-queue.js"
@@ -44,13 +43,8 @@ export class Runtime {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #storageQueue = new StorageQueue()
   readonly #keepalive: Keepalive | null
-  /**
-   * Imports waiting, by document: for the end of the current task, or for the document's rest
-   * after a slow import to end. Each document imports what waited in one batch.
-   */
+  /** Imports waiting for the end of the current task, by document: each document imports them in one batch. */
   readonly #imports = new Map<DocId, ImportCommand[]>()
-  readonly #importTimers = new Map<DocId, ReturnType<typeof setTimeout>>()
-  readonly #pacer = new ImportPacer()
   /** Channels whose adapter watches their liveness: the keepalive never pings or closes them. */
   readonly #unwatched = new Set<ChannelId>()
 
@@ -94,11 +88,6 @@ export class Runtime {
         this.#keepalive?.forget(channelId)
         this.dispatch({ type: "conn/closed", channelId, clean: how.clean, now: this.options.clock() })
       },
-      settle: () => {
-        const held = [...this.#importTimers.keys()]
-        for (const docId of held) this.#importQueued(docId, true)
-        return held.length > 0
-      },
       resync: (channel) => {
         const channelId = this.#channelIds.get(channel)
         if (channelId !== undefined && this.#channels.has(channelId))
@@ -137,7 +126,6 @@ export class Runtime {
 
   /** Writes every pending change and waits until storage has them. */
   async flush(): Promise<void> {
-    for (const docId of [...this.#importTimers.keys()]) this.#importQueued(docId, true)
     for (;;) {
       this.dispatch({ type: "repo/flush" })
       await this.#storageQueue.idle()
@@ -153,8 +141,6 @@ export class Runtime {
     this.#keepalive?.stop()
     for (const timer of this.#timers.values()) clearTimeout(timer)
     this.#timers.clear()
-    for (const timer of this.#importTimers.values()) clearTimeout(timer)
-    this.#importTimers.clear()
     await Promise.allSettled(this.options.network.map((adapter) => adapter.stop()))
     for (const channel of this.#channels.values()) channel.close(true)
     this.#channels.clear()
@@ -179,8 +165,8 @@ export class Runtime {
       }
       case "answer-sync": {
         const { docId, ref } = command
-        // The answer must hold every update received before it was asked for.
-        this.#importQueued(docId, true)
+        // The answer must hold every update imported before it was asked for.
+        this.#importQueued(docId)
         const answer = this.docs.answer(docId, command.theirVersion)
         if (!answer) return this.#invalid(command.to, `bad version vector for ${docId}`, ref)
         const reply = ref === undefined ? answer : { ...answer, ref }
@@ -192,18 +178,13 @@ export class Runtime {
         return
       }
       case "import": {
-        const { docId } = command
-        const queued = this.#imports.get(docId)
+        const queued = this.#imports.get(command.docId)
         if (queued) return void queued.push(command)
-        if (this.#pacer.wait(docId) > 0) {
-          this.#imports.set(docId, [command])
-          return this.#importQueued(docId)
-        }
         // The first import of a document in a task runs at once (a relay's fan-out stays
         // synchronous); those that follow it in the same task are imported together after it.
-        this.#imports.set(docId, [])
-        queueMicrotask(() => this.#importQueued(docId))
-        return this.#importNow(docId, [command])
+        this.#imports.set(command.docId, [])
+        queueMicrotask(() => this.#importQueued(command.docId))
+        return this.#importNow(command.docId, [command])
       }
       case "store-update": {
         const { storage } = this.options
@@ -235,7 +216,6 @@ export class Runtime {
         }
         return
       case "drop-doc":
-        this.#pacer.forget(command.docId)
         return this.docs.drop(command.docId)
       case "schedule": {
         const { id, delay, message } = command
@@ -307,25 +287,9 @@ export class Runtime {
     }
   }
 
-  /**
-   * Imports the updates waiting for the document in one Loro call; while the document rests
-   * after a slow import (see ImportPacer), waits for the rest to end unless `now`.
-   */
-  #importQueued(docId: DocId, now = false): void {
-    const batch = this.#imports.get(docId)
-    if (!batch) return
-    const wait = now ? 0 : this.#pacer.wait(docId)
-    if (wait > 0 && batch.length > 0) {
-      if (!this.#importTimers.has(docId)) {
-        this.#importTimers.set(
-          docId,
-          setTimeout(() => this.#importQueued(docId, true), wait),
-        )
-      }
-      return
-    }
-    clearTimeout(this.#importTimers.get(docId))
-    this.#importTimers.delete(docId)
+  /** Imports every update that arrived for the document during this task, in one Loro call. */
+  #importQueued(docId: DocId): void {
+    const batch = this.#imports.get(docId) ?? []
     this.#imports.delete(docId)
     if (batch.length > 0) this.#importNow(docId, batch)
   }
@@ -335,14 +299,12 @@ export class Runtime {
     const sources = new Set(batch.map((command) => command.from))
     const [only] = sources.size === 1 ? sources : []
     const from = only === undefined ? undefined : this.model.channels.get(only)?.peer?.peerId
-    const started = performance.now()
     const outcome = this.docs.importBatch(
       docId,
       batch.map((command) => command.data),
       from,
       batch.some((command) => command.relayTo.length > 0),
     )
-    this.#pacer.took(docId, performance.now() - started)
     if (outcome.relay) this.#relayBatch(docId, batch, outcome.relay, sources)
     for (const [index, command] of batch.entries()) {
       this.dispatch({
