@@ -127,7 +127,7 @@ function valuesOf(out: RunOutcome, redis: RedisCounters | null, durationMs: numb
     serverCpuPct: (100 * serverCpu) / wallUs,
     delivered: (100 * delivered) / Math.max(1, sent * (WORKLOAD.perRoom - 1)),
     serverEld: Math.max(...out.servers.map((server) => server.end.eld.p99)),
-    loadgenCpu: (100 * out.loadgenCpu) / wallUs,
+    loadgenCpu: out.loadgenCpuPct,
     loadgenEld: out.loadgenEldP99,
     clientErrors: out.failures.length,
   }

@@ -45,8 +45,11 @@ export interface RunOutcome {
   editsSent: number
   presenceDelivered: number
   editsDelivered: number
-  /** Load generators: CPU time summed over processes (µs) and the worst event-loop delay p99 (ms). */
-  loadgenCpu: number
+  /**
+   * Load generators: CPU as % of one core, summed over processes, each over its own window (a
+   * generator that lags opens and closes its window late), and the worst event-loop delay p99 (ms).
+   */
+  loadgenCpuPct: number
   loadgenEldP99: number
   /** Uncaught errors thrown by the client library in the load generators. */
   failures: string[]
@@ -252,7 +255,7 @@ export class Session {
       editsSent: sum(outcomes.map((o) => o.editsSent)),
       presenceDelivered: sum(outcomes.map((o) => o.presenceDelivered)),
       editsDelivered: sum(outcomes.map((o) => o.editsDelivered)),
-      loadgenCpu: sum(outcomes.map((o) => o.cpu)),
+      loadgenCpuPct: sum(outcomes.map((o) => (100 * o.cpu) / (Math.max(1, o.wallMs) * 1000))),
       loadgenEldP99: Math.max(...outcomes.map((o) => o.eldP99)),
       failures: outcomes.flatMap((o) => o.failures),
     }

@@ -77,7 +77,7 @@ function context(out: RunOutcome, delivered: number, expected: number): Values {
   return {
     delivered: (100 * delivered) / Math.max(1, expected),
     serverEld: out.server.end.eld.p99,
-    loadgenCpu: (100 * out.loadgenCpu) / (out.server.wallMs * 1000),
+    loadgenCpu: out.loadgenCpuPct,
     serverCpuPct: (100 * out.server.cpu) / (out.server.wallMs * 1000),
     clientErrors: out.failures.length,
   }
