@@ -6,10 +6,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 export class RelayMetrics {
   readonly registry = new Registry()
   readonly connectionsTotal: Counter
-  readonly messagesIn: Counter<"type">
-  readonly messagesOut: Counter<"type">
-  readonly bytesIn: Counter<"type">
-  readonly bytesOut: Counter<"type">
+  readonly #messagesIn = new Tally()
+  readonly #messagesOut = new Tally()
+  readonly #bytesIn = new Tally()
+  readonly #bytesOut = new Tally()
   readonly errors: Counter<"code">
   readonly syncSeconds: Histogram
   readonly fanoutSeconds: Histogram<"type">
@@ -59,31 +59,24 @@ export class RelayMetrics {
       help: "Connections authenticated since start",
       registers,
     })
-    const byType = ["type"] as const
-    this.messagesIn = new Counter({
-      name: "tandem_messages_received_total",
-      help: "Messages received, by type",
-      labelNames: byType,
-      registers,
-    })
-    this.messagesOut = new Counter({
-      name: "tandem_messages_sent_total",
-      help: "Messages sent, by type (a relayed message counts once per recipient)",
-      labelNames: byType,
-      registers,
-    })
-    this.bytesIn = new Counter({
-      name: "tandem_received_bytes_total",
-      help: "Bytes received, by message type",
-      labelNames: byType,
-      registers,
-    })
-    this.bytesOut = new Counter({
-      name: "tandem_sent_bytes_total",
-      help: "Bytes sent, by message type",
-      labelNames: byType,
-      registers,
-    })
+    const countByType = (name: string, help: string, tally: Tally) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["type"] as const,
+        registers,
+        collect() {
+          tally.drainInto(this)
+        },
+      })
+    countByType("tandem_messages_received_total", "Messages received, by type", this.#messagesIn)
+    countByType(
+      "tandem_messages_sent_total",
+      "Messages sent, by type (a relayed message counts once per recipient)",
+      this.#messagesOut,
+    )
+    countByType("tandem_received_bytes_total", "Bytes received, by message type", this.#bytesIn)
+    countByType("tandem_sent_bytes_total", "Bytes sent, by message type", this.#bytesOut)
     this.errors = new Counter({
       name: "tandem_errors_total",
       help: "Errors and refusals, by code (answers and closes)",
@@ -100,7 +93,7 @@ export class RelayMetrics {
     this.fanoutSeconds = new Histogram({
       name: "tandem_fanout_duration_seconds",
       help: "From an update, presence or broadcast arriving to its last copy leaving, by type",
-      labelNames: byType,
+      labelNames: ["type"] as const,
       buckets,
       registers,
     })
@@ -110,12 +103,12 @@ export class RelayMetrics {
   get traffic(): TrafficObserver {
     return {
       received: (type, bytes) => {
-        this.messagesIn.inc({ type })
-        this.bytesIn.inc({ type }, bytes)
+        this.#messagesIn.add(type, 1)
+        this.#bytesIn.add(type, bytes)
       },
       sent: (type, bytes, channels) => {
-        this.messagesOut.inc({ type }, channels)
-        this.bytesOut.inc({ type }, bytes)
+        this.#messagesOut.add(type, channels)
+        this.#bytesOut.add(type, bytes)
       },
       refused: (code) => this.errors.inc({ code }),
     }
@@ -127,5 +120,23 @@ export class RelayMetrics {
 
   refused(code: ErrorCode): void {
     this.errors.inc({ code })
+  }
+}
+
+/**
+ * Counts by message type in plain numbers, handed to a prom-client counter when it is scraped. The
+ * relay counts every message it sends to every recipient, and a labelled `inc` hashes its labels
+ * each time: measured, a few percent of the relay's busy time in an edit fan-out.
+ */
+class Tally {
+  readonly #counts = new Map<string, number>()
+
+  add(type: string, n: number): void {
+    this.#counts.set(type, (this.#counts.get(type) ?? 0) + n)
+  }
+
+  drainInto(counter: Counter<"type">): void {
+    for (const [type, n] of this.#counts) counter.inc({ type }, n)
+    this.#counts.clear()
   }
 }

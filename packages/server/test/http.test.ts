@@ -115,6 +115,12 @@ describe("HTTP endpoints", () => {
     expect(after.get("tandem_sync_duration_seconds_count")).toBeGreaterThanOrEqual(2)
     expect(after.get('tandem_fanout_duration_seconds_count{type="doc-update"}')).toBeGreaterThanOrEqual(1)
     expect(after.get('tandem_fanout_duration_seconds_count{type="room-broadcast"}')).toBe(1)
+
+    // Traffic is tallied between scrapes: a second scrape adds to what the first reported.
+    await ra.broadcast("wave", null, { ack: true })
+    const later = await scrape(server)
+    const sent = 'tandem_messages_sent_total{type="room-broadcast"}'
+    expect(later.get(sent)).toBe((after.get(sent) ?? 0) + 1)
   })
 
   it("the admin API needs the bearer token, and is off without one", async () => {
