@@ -79,7 +79,7 @@ export interface SyncRequest {
   id?: number
 }
 
-/** The answer: what the requester lacked (a snapshot when it had nothing), and the responder's version. */
+/** The answer: what the requester lacked (the whole history as one update when it had nothing), and the responder's version. */
 export interface SyncResponse {
   type: "sync-response"
   docId: DocId

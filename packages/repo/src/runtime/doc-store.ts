@@ -41,6 +41,12 @@ export interface LoadOutcome {
  * update after a few hundred, measured); the append costs about 20 µs. Such a document is sent
  * whole as an update (no state needed, about half a snapshot's bytes) and is stored that way too.
  * The application's documents (`open`) are attached: they have state and events.
+ *
+ * Peers are always sent the whole history as one update, never a snapshot, even from an attached
+ * document: a peer importing into a document that someone watches (an application listening for
+ * changes) pays Loro's event for a snapshot by replaying the history through its diff calculator.
+ * Measured (loro-crdt 1.17.1, one text, watched): 1,000 appended 4 KiB paragraphs, 113 ms as a
+ * snapshot against 63 ms as an update; 20,000 edits with deletions, 761 ms against 119 ms.
  */
 export class DocStore {
   readonly #entries = new Map<DocId, Entry>()
@@ -146,7 +152,7 @@ export class DocStore {
     return this.#entry(docId).doc.oplogVersion().encode()
   }
 
-  /** The answer to a sync request: a snapshot for a peer with nothing, else what it lacks. */
+  /** The answer to a sync request: the whole history for a peer with nothing, else what it lacks. */
   answer(docId: DocId, theirVersion: Uint8Array): { version: Uint8Array; data: Uint8Array } | null {
     const entry = this.#entry(docId)
     const theirs = decodeVersion(theirVersion)
@@ -156,7 +162,7 @@ export class DocStore {
       return { version, data: entry.doc.export({ mode: "update", from: theirs }) }
     }
     if (!entry.whole || !sameBytes(entry.whole.version, version)) {
-      entry.whole = { version, bytes: exportWhole(entry.doc) }
+      entry.whole = { version, bytes: entry.doc.export({ mode: "update" }) }
     }
     return { version, data: entry.whole.bytes }
   }
@@ -166,7 +172,7 @@ export class DocStore {
     const entry = this.#entry(docId)
     const ours = entry.doc.oplogVersion()
     if (ours.length() === 0) return null
-    if (theirVersion === null) return exportWhole(entry.doc)
+    if (theirVersion === null) return entry.doc.export({ mode: "update" })
     const theirs = decodeVersion(theirVersion)
     if (!theirs) return null
     const order = ours.compare(theirs)
@@ -253,7 +259,10 @@ export class DocStore {
   }
 }
 
-/** A snapshot needs the state: a detached document sends its whole history as one update instead. */
+/**
+ * What storage keeps of a whole document: a snapshot, which opens without replaying the history
+ * (a detached document has no state for one, so its history as one update).
+ */
 function exportWhole(doc: LoroDoc): Uint8Array {
   return doc.export({ mode: doc.isDetached() ? "update" : "snapshot" })
 }
