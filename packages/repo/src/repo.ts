@@ -209,6 +209,7 @@ export class Repo {
       handle = new DocHandle(docId, doc, {
         importingFrom: () => this.#runtime.docs.importingFrom,
         acknowledged: () => this.#runtime.docs.acknowledged(docId),
+        watching: () => this.#runtime.docs.watching(docId),
         close: () => this.close(docId),
       })
       this.#handles.set(docId, handle)

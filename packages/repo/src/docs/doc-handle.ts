@@ -32,6 +32,8 @@ export interface HandleHost {
   importingFrom(): PeerId | undefined
   /** Every change made here is acknowledged by a durable peer. */
   acknowledged(): boolean
+  /** The application listens for changes from now on: loading should favour building events. */
+  watching(): void
   close(): void
 }
 
@@ -211,6 +213,7 @@ export class DocHandle<T extends Record<string, Container> = Record<string, Cont
   // Loro computes event diffs only while someone subscribes, so subscribe only when asked to.
   #watchDoc(): void {
     if (this.#unsubscribeDoc) return
+    this.host.watching()
     this.#unsubscribeDoc = this.doc.subscribe((batch) => {
       const local = batch.by === "local"
       this.#events.emit("change", {

@@ -14,6 +14,8 @@ interface Entry {
   whole: { version: Uint8Array; bytes: Uint8Array } | null
   /** How far durable peers acknowledged the document, per Loro peer. */
   acked: Map<string, number>
+  /** The application listens for its changes. */
+  watched: boolean
 }
 
 export interface ImportOutcome {
@@ -99,9 +101,16 @@ export class DocStore {
       hasPending: false,
       whole: null,
       acked: new Map(),
+      watched: false,
     }
     this.#entries.set(docId, entry)
     return entry
+  }
+
+  /** Records that the application listens for the document's changes. */
+  watching(docId: DocId): void {
+    const entry = this.#entries.get(docId)
+    if (entry) entry.watched = true
   }
 
   get(docId: DocId): LoroDoc | undefined {
@@ -225,7 +234,9 @@ export class DocStore {
       entry.savedVersion = null
       return { snapshotBytes: 0, updateBytes: 0, mergedUnsaved }
     }
-    const chunks = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates
+    const { snapshot } = stored
+    const whole = snapshot && entry.watched && !entry.doc.isDetached() ? asUpdate(snapshot) : snapshot
+    const chunks = whole ? [whole, ...stored.updates] : stored.updates
     if (chunks.length > 0) entry.doc.importBatch(chunks)
     entry.savedVersion = mergedUnsaved ? null : entry.doc.oplogVersion()
     return {
@@ -265,6 +276,31 @@ export class DocStore {
  */
 function exportWhole(doc: LoroDoc): Uint8Array {
   return doc.export({ mode: doc.isDetached() ? "update" : "snapshot" })
+}
+
+/**
+ * A snapshot as the same history in one update, for a document the application watches: Loro
+ * builds the event for a snapshot by replaying the history through its diff calculator, and for an
+ * update by applying it in order. A snapshot loads into a document of its own without replaying
+ * anything, so the detour costs little. Measured (loro-crdt 1.17.1, one text, watched): after
+ * 20,000 edits with deletions, 761 ms for the snapshot against 239 ms this way; after 100,000,
+ * 8.0 s against 1.5 s. Bytes that are already an update, or not Loro's, pass as they are.
+ */
+function asUpdate(bytes: Uint8Array): Uint8Array {
+  let mode: string
+  try {
+    mode = decodeImportBlobMeta(bytes, false).mode
+  } catch {
+    return bytes
+  }
+  if (mode !== "snapshot") return bytes
+  const scratch = new LoroDoc()
+  try {
+    scratch.import(bytes)
+    return scratch.export({ mode: "update" })
+  } finally {
+    scratch.free()
+  }
 }
 
 function decodeVersion(bytes: Uint8Array): VersionVector | null {
