@@ -170,10 +170,15 @@ export class DocStore {
     if (theirs.length() > 0) {
       return { version, data: entry.doc.export({ mode: "update", from: theirs }) }
     }
+    return { version, data: this.#wholeHistory(entry, version) }
+  }
+
+  /** The whole history as one update, exported once per version (join storms ask for it alike). */
+  #wholeHistory(entry: Entry, version: Uint8Array): Uint8Array {
     if (!entry.whole || !sameBytes(entry.whole.version, version)) {
       entry.whole = { version, bytes: entry.doc.export({ mode: "update" }) }
     }
-    return { version, data: entry.whole.bytes }
+    return entry.whole.bytes
   }
 
   /** What a peer at `theirVersion` lacks, or null if it lacks nothing (or the version is garbage). */
@@ -181,7 +186,7 @@ export class DocStore {
     const entry = this.#entry(docId)
     const ours = entry.doc.oplogVersion()
     if (ours.length() === 0) return null
-    if (theirVersion === null) return entry.doc.export({ mode: "update" })
+    if (theirVersion === null) return this.#wholeHistory(entry, ours.encode())
     const theirs = decodeVersion(theirVersion)
     if (!theirs) return null
     const order = ours.compare(theirs)
@@ -287,13 +292,7 @@ function exportWhole(doc: LoroDoc): Uint8Array {
  * 8.0 s against 1.5 s. Bytes that are already an update, or not Loro's, pass as they are.
  */
 function asUpdate(bytes: Uint8Array): Uint8Array {
-  let mode: string
-  try {
-    mode = decodeImportBlobMeta(bytes, false).mode
-  } catch {
-    return bytes
-  }
-  if (mode !== "snapshot") return bytes
+  if (blobMode(bytes, false) !== "snapshot") return bytes
   const scratch = new LoroDoc()
   try {
     scratch.import(bytes)
@@ -364,11 +363,15 @@ function importEach(doc: LoroDoc, chunks: readonly Uint8Array[], invalidAt: Set<
 }
 
 function isLoroBlob(bytes: Uint8Array): boolean {
+  return blobMode(bytes, true) !== null
+}
+
+/** What kind of Loro blob the bytes are (`snapshot`, `update`, …), or null if they are none. */
+function blobMode(bytes: Uint8Array, checksum: boolean): string | null {
   try {
-    decodeImportBlobMeta(bytes, true)
-    return true
+    return decodeImportBlobMeta(bytes, checksum).mode
   } catch {
-    return false
+    return null
   }
 }
 
